@@ -1,0 +1,1 @@
+"""Frameworks: turn framework blocks into jobs and parse their output into results."""

@@ -1,0 +1,1 @@
+"""The bh host program."""

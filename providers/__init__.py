@@ -1,0 +1,1 @@
+"""Provider plugins and the SDK to write them."""

@@ -1,0 +1,1 @@
+"""The local provider: jobs as processes on this machine."""

@@ -1,0 +1,1 @@
+"""Everything a Python provider author needs: serve(MyProvider())."""

@@ -1,0 +1,3 @@
+"""BenchHub: run tests and benchmarks on any machine you can rent or own."""
+
+__version__ = "0.2.0"
