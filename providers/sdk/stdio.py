@@ -1,0 +1,68 @@
+"""The plugin's own Python-level stdout/stderr, streamed to the host over go-plugin's GRPCStdio.
+
+After the handshake line the SDK replaces ``sys.stdout``/``sys.stderr`` with `StdioWriter`s that
+queue what the provider prints; the host reads the queue through ``GRPCStdio.StreamStdio``. Writes
+never block the provider: when the queue is full (no host reading) the text goes to the real stderr,
+which the host also reads. File descriptors 1 and 2 are left alone, so children inherit them as usual.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import queue
+from collections.abc import Iterator
+
+import grpc
+from google.protobuf import empty_pb2
+
+from benchhub.proto.plugin import grpc_stdio_pb2 as stdio_pb
+from benchhub.proto.plugin import grpc_stdio_pb2_grpc
+
+_QUEUE_LIMIT = 4096
+
+
+class StdioQueue:
+    """What the provider printed, waiting for the host."""
+
+    def __init__(self) -> None:
+        self.items: queue.Queue[stdio_pb.StdioData] = queue.Queue(_QUEUE_LIMIT)
+        self.fallback_fd = os.dup(2)
+
+    def put(self, channel: stdio_pb.StdioData.Channel.ValueType, data: bytes) -> None:
+        try:
+            self.items.put_nowait(stdio_pb.StdioData(channel=channel, data=data))
+        except queue.Full:
+            os.write(self.fallback_fd, data)
+
+
+class StdioWriter(io.TextIOBase):
+    """A text stream feeding one channel of a `StdioQueue`."""
+
+    def __init__(self, sink: StdioQueue, channel: stdio_pb.StdioData.Channel.ValueType) -> None:
+        super().__init__()
+        self.sink, self.channel = sink, channel
+
+    def write(self, text: str) -> int:
+        if text:
+            self.sink.put(self.channel, text.encode("utf-8", "replace"))
+        return len(text)
+
+    def writable(self) -> bool:
+        return True
+
+
+class StdioServicer(grpc_stdio_pb2_grpc.GRPCStdioServicer):
+    """GRPCStdio.StreamStdio: the queued output, until the host goes away."""
+
+    def __init__(self, sink: StdioQueue) -> None:
+        self.sink = sink
+
+    def StreamStdio(
+        self, request: empty_pb2.Empty, context: grpc.ServicerContext
+    ) -> Iterator[stdio_pb.StdioData]:
+        while context.is_active():
+            try:
+                yield self.sink.items.get(timeout=0.25)
+            except queue.Empty:
+                continue
