@@ -16,7 +16,7 @@ from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from benchhub.host.errors import BenchHubError
@@ -347,7 +347,7 @@ class State:
         try:
             with self._writer.begin() as conn:
                 yield conn
-        except OperationalError as e:
+        except DBAPIError as e:
             raise self._translate(e) from e
 
     @contextmanager
@@ -355,10 +355,10 @@ class State:
         try:
             with self.engine.connect() as conn:
                 yield conn
-        except OperationalError as e:
+        except DBAPIError as e:
             raise self._translate(e) from e
 
-    def _translate(self, error: OperationalError) -> BenchHubError:
+    def _translate(self, error: DBAPIError) -> BenchHubError:
         reason = str(error.orig)
         if "locked" in reason or "busy" in reason:
             return StateLockedError(
