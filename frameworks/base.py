@@ -67,6 +67,14 @@ class FrameworkError(BenchHubError):
     """A framework block is invalid, its tool is missing, or its output cannot be parsed."""
 
 
+def read_output(files: Mapping[str, Path], output: str, missing: str) -> str:
+    """The text of a collected output file, or FrameworkError(`missing`) when it was not collected."""
+    path = files.get(output)
+    if path is None or not path.is_file():
+        raise FrameworkError(missing)
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
 class Framework(Protocol):
     """One framework module's interface (see `benchhub.frameworks.registry`)."""
 
@@ -82,8 +90,11 @@ class Framework(Protocol):
         """The job a valid block runs."""
         ...
 
-    def parse(self, attrs: Mapping[str, Any], stdout: str, outputs_dir: Path) -> list[Sample]:
-        """Samples from a finished job; raises `FrameworkError` when the output is unusable."""
+    def parse(self, attrs: Mapping[str, Any], stdout: str, files: Mapping[str, Path]) -> list[Sample]:
+        """Samples from a finished job's stdout and collected files (output name -> file on the host).
+
+        Raises `FrameworkError` when the output is unusable.
+        """
         ...
 
     def single_round(self, attrs: Mapping[str, Any]) -> dict[str, Any]:

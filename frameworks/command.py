@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from benchhub.frameworks import attrs as a
-from benchhub.frameworks.base import OUTPUT_DIR, Direction, FrameworkError, FrameworkJob, Sample
+from benchhub.frameworks.base import OUTPUT_DIR, Direction, FrameworkError, FrameworkJob, Sample, read_output
 
 name = "command"
 tools = ("python3",)
@@ -109,13 +109,11 @@ def _rep_samples(rep: Mapping[str, Any], v: Mapping[str, Any]) -> list[Sample]:
     return samples
 
 
-def parse(attrs: Mapping[str, Any], stdout: str, outputs_dir: Path) -> list[Sample]:
+def parse(attrs: Mapping[str, Any], stdout: str, files: Mapping[str, Path]) -> list[Sample]:
     v = a.resolve(schema, attrs)
-    path = outputs_dir / RECORD
-    if not path.is_file():
-        raise FrameworkError(f"the command runner wrote no {RECORD} (is python3 installed on the runner?)")
+    text = read_output(files, "record", f"the command runner wrote no {RECORD} (is python3 on the runner?)")
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
+        record = json.loads(text)
         reps = [rep for rep in record["reps"] if rep["exit_code"] == 0]
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise FrameworkError(f"{RECORD} is malformed: {exc}") from None

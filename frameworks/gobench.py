@@ -117,7 +117,7 @@ def parse_text(text: str) -> list[Sample]:
     return [replace(s, benchmark=f"{pkg}.{s.benchmark}") for pkg in packages for s in by_pkg[pkg]]
 
 
-def parse(attrs: Mapping[str, Any], stdout: str, outputs_dir: Path) -> list[Sample]:
+def parse(attrs: Mapping[str, Any], stdout: str, files: Mapping[str, Path]) -> list[Sample]:
     samples = parse_text(stdout)
     if not samples:
         failed = [line for line in stdout.splitlines() if line.startswith(("FAIL", "--- FAIL", "#"))]

@@ -64,7 +64,7 @@ def _events(stdout: str) -> list[dict[str, Any]]:
     return events
 
 
-def parse(attrs: Mapping[str, Any], stdout: str, outputs_dir: Path) -> list[Sample]:
+def parse(attrs: Mapping[str, Any], stdout: str, files: Mapping[str, Path]) -> list[Sample]:
     events = _events(stdout)
     if not events:
         raise FrameworkError("no go test -json events in the output")

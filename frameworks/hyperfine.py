@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from benchhub.frameworks import attrs as a
-from benchhub.frameworks.base import OUTPUT_DIR, Direction, FrameworkError, FrameworkJob, Sample
+from benchhub.frameworks.base import OUTPUT_DIR, Direction, FrameworkError, FrameworkJob, Sample, read_output
 
 name = "hyperfine"
 tools = ("hyperfine",)
@@ -62,8 +62,5 @@ def parse_export(text: str) -> list[Sample]:
         raise FrameworkError(f"{EXPORT} is not hyperfine JSON: {exc!r}") from None
 
 
-def parse(attrs: Mapping[str, Any], stdout: str, outputs_dir: Path) -> list[Sample]:
-    export = outputs_dir / EXPORT
-    if not export.is_file():
-        raise FrameworkError(f"hyperfine wrote no {EXPORT}")
-    return parse_export(export.read_text(encoding="utf-8"))
+def parse(attrs: Mapping[str, Any], stdout: str, files: Mapping[str, Path]) -> list[Sample]:
+    return parse_export(read_output(files, "export", f"hyperfine wrote no {EXPORT}"))

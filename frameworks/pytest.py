@@ -21,6 +21,7 @@ from benchhub.frameworks.base import (
     FrameworkJob,
     Outcome,
     Sample,
+    read_output,
 )
 
 name = "pytest"
@@ -90,15 +91,11 @@ def parse_benchmark_json(text: str) -> list[Sample]:
         raise FrameworkError(f"{BENCHMARK_JSON} is not pytest-benchmark JSON: {exc!r}") from None
 
 
-def parse(attrs: Mapping[str, Any], stdout: str, outputs_dir: Path) -> list[Sample]:
+def parse(attrs: Mapping[str, Any], stdout: str, files: Mapping[str, Path]) -> list[Sample]:
     v = a.resolve(schema, attrs)
-    junit = outputs_dir / JUNIT
-    if not junit.is_file():
-        raise FrameworkError(f"pytest wrote no {JUNIT} (is pytest installed for {v['python']}?)")
-    samples = parse_junit(junit.read_text(encoding="utf-8"))
+    missing = f"pytest wrote no {JUNIT} (is it installed for {v['python']}?)"
+    samples = parse_junit(read_output(files, "junit", missing))
     if v["benchmark"]:
-        bench = outputs_dir / BENCHMARK_JSON
-        if not bench.is_file():
-            raise FrameworkError(f"pytest wrote no {BENCHMARK_JSON} (is pytest-benchmark installed?)")
-        samples += parse_benchmark_json(bench.read_text(encoding="utf-8"))
+        missing = f"pytest wrote no {BENCHMARK_JSON} (is pytest-benchmark installed?)"
+        samples += parse_benchmark_json(read_output(files, "benchmark", missing))
     return samples

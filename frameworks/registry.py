@@ -43,12 +43,12 @@ def missing_tools(kind: str) -> list[str]:
 
 
 def parse(
-    kind: str, attrs: Mapping[str, Any], stdout: str, outputs_dir: Path, exit_code: int = 0
+    kind: str, attrs: Mapping[str, Any], stdout: str, files: Mapping[str, Path], exit_code: int = 0
 ) -> list[Sample]:
     """Samples of a finished job; FrameworkError when its tool was missing or its output is unusable."""
     framework = get(kind)
     try:
-        return framework.parse(attrs, stdout, outputs_dir)
+        return framework.parse(attrs, stdout, files)
     except FrameworkError:
         if exit_code == COMMAND_NOT_FOUND:
             tools = " or ".join(framework.tools)
