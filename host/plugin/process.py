@@ -1,0 +1,151 @@
+"""One provider executable as a child process: launch, handshake, and stopping it for good.
+
+The plugin runs in its own session (process group), so the terminal's Ctrl-C reaches only the host,
+which then shuts the plugin down in order: Shutdown RPC, SIGTERM, SIGKILL of the whole group. Every
+live plugin is also stopped when the host exits (atexit), so none outlives the host.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import queue
+import signal
+import subprocess
+import threading
+import weakref
+from collections.abc import Callable, Mapping
+from typing import NoReturn
+
+from benchhub.host.plugin.errors import PluginError, ProtocolMismatchError
+from benchhub.host.plugin.output import PluginOutput
+from benchhub.providers.sdk import wire
+
+GRACE_SECONDS = 2.0
+HANDSHAKE_TIMEOUT_SECONDS = 10.0
+
+_live: weakref.WeakSet[PluginProcess] = weakref.WeakSet()
+
+
+class PluginProcess:
+    def __init__(self, executable: str, name: str, output: PluginOutput) -> None:
+        self.executable, self.name, self.output = executable, name, output
+        self.popen: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+
+    def start(
+        self,
+        host_versions: tuple[int, ...],
+        extra_env: Mapping[str, str],
+        handshake_timeout: float = HANDSHAKE_TIMEOUT_SECONDS,
+    ) -> wire.Handshake:
+        """Launch and read the handshake line; PluginError (the process stopped) when anything is wrong."""
+        if not os.access(self.executable, os.X_OK):
+            raise PluginError(self.executable, "is not executable (chmod +x it)")
+        env = {**os.environ, **wire.host_environment(host_versions), **extra_env}
+        try:
+            self.popen = subprocess.Popen(
+                [self.executable],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                start_new_session=True,
+            )
+        except OSError as e:
+            raise PluginError(self.executable, f"cannot be started: {e.strerror or e}") from e
+        _live.add(self)
+        assert self.popen.stdout is not None and self.popen.stderr is not None
+        self.output.pump(self.popen.stderr, stderr=True)
+        first_line: queue.Queue[str | None] = queue.Queue(1)
+        threading.Thread(
+            target=self._read_stdout, args=(first_line,), name=f"{self.name}-stdout", daemon=True
+        ).start()
+        try:
+            line = first_line.get(timeout=handshake_timeout)
+        except queue.Empty:
+            self.fail(f"printed no handshake within {handshake_timeout:g}s")
+        if line is None:
+            self.fail(f"{self.exit_description(wait=GRACE_SECONDS)} before its handshake")
+        try:
+            handshake = wire.Handshake.parse(line)
+        except wire.HandshakeError as e:
+            self.fail(f"printed a bad handshake: {e}")
+        self.check_versions(handshake, host_versions)
+        return handshake
+
+    def check_versions(self, handshake: wire.Handshake, host_versions: tuple[int, ...]) -> None:
+        if handshake.core_version != wire.CORE_PROTOCOL_VERSION:
+            self.fail(
+                f"core protocol mismatch: host speaks {wire.CORE_PROTOCOL_VERSION}, "
+                f"provider speaks {handshake.core_version}"
+            )
+        if handshake.app_version not in host_versions:
+            speaks = ",".join(str(v) for v in host_versions)
+            self.fail(
+                f"protocol mismatch: host speaks {speaks}, provider {os.path.basename(self.executable)} "
+                f"speaks {handshake.app_version}",
+                error=ProtocolMismatchError,
+            )
+
+    def fail(self, problem: str, *, error: type[PluginError] = PluginError) -> NoReturn:
+        """Stop the process and raise `error` naming the executable, with the tail of its stderr."""
+        self.stop()
+        raise error(self.executable, problem, self.output.tail())
+
+    def exited(self) -> bool:
+        return self.popen is not None and self.popen.poll() is not None
+
+    def exit_description(self, wait: float = 0.0) -> str:
+        """``"exited with code 3"``, ``"was killed by signal 9"`` or ``"is still running"``."""
+        if self.popen is None:
+            return "was never started"
+        try:
+            code = self.popen.wait(wait)
+        except subprocess.TimeoutExpired:
+            return "is still running"
+        if code < 0:
+            return f"was killed by signal {-code} ({signal.Signals(-code).name})"
+        return f"exited with code {code}"
+
+    def stop(self, shutdown: Callable[[], None] | None = None) -> None:
+        """Ask (`shutdown`, e.g. the Shutdown RPC), then SIGTERM, then SIGKILL the process group."""
+        with self._lock:
+            popen = self.popen
+            if popen is None:
+                return
+            if popen.poll() is None and shutdown is not None:
+                shutdown()
+                _wait(popen, GRACE_SECONDS)
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                if popen.poll() is not None:
+                    break
+                _signal_group(popen.pid, sig)
+                _wait(popen, GRACE_SECONDS)
+            _signal_group(popen.pid, signal.SIGKILL)  # anything the plugin left behind in its group
+            _live.discard(self)
+
+    def _read_stdout(self, first_line: queue.Queue[str | None]) -> None:
+        assert self.popen is not None and self.popen.stdout is not None
+        with self.popen.stdout as stdout:
+            raw = stdout.readline()
+            first_line.put(raw.decode("utf-8", "replace") if raw else None)
+            for raw in stdout:
+                self.output.line(raw.decode("utf-8", "replace"), stderr=False)
+
+
+def _wait(popen: subprocess.Popen[bytes], seconds: float) -> None:
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        popen.wait(seconds)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+@atexit.register
+def _stop_all() -> None:
+    for plugin in list(_live):
+        plugin.stop()
