@@ -67,6 +67,11 @@ class FrameworkError(BenchHubError):
     """A framework block is invalid, its tool is missing, or its output cannot be parsed."""
 
 
+def making_output_dir(command: list[str]) -> list[str]:
+    """`command` run after creating OUTPUT_DIR (for tools that do not create their report's directory)."""
+    return ["sh", "-c", f'mkdir -p {OUTPUT_DIR} && exec "$@"', command[0], *command]
+
+
 def read_output(files: Mapping[str, Path], output: str, missing: str) -> str:
     """The text of a collected output file, or FrameworkError(`missing`) when it was not collected."""
     path = files.get(output)

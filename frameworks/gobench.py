@@ -2,8 +2,8 @@
 
 A result line is `BenchmarkName[/sub]-PROCS  ITERATIONS  VALUE UNIT  [VALUE UNIT]...`; `key: value`
 lines (goos, pkg, cpu, ...) configure the lines after them. The `-PROCS` suffix is dropped from the
-name, as benchstat does. When a benchmark logs output, Go prints its name and its figures on separate
-lines; both forms are read.
+name, as benchstat does. When a benchmark prints output, Go prints its name, the output, then its figures
+on a later line; both forms are read.
 """
 
 from __future__ import annotations
@@ -102,10 +102,10 @@ def parse_text(text: str) -> list[Sample]:
         if not fields:
             continue
         found: list[Sample] = []
-        if _NAME.match(fields[0]) and len(fields) == 1:
-            pending = fields[0]
-        elif _NAME.match(fields[0]) and fields[1].isdigit():
+        if _NAME.match(fields[0]) and len(fields) > 1 and fields[1].isdigit():
             found, pending = _result(fields, config.get("pkg", ""), seen, line_no), ""
+        elif _NAME.match(fields[0]):
+            pending = fields[0]
         elif pending and fields[0].isdigit() and len(fields) >= 3:
             found, pending = _result([pending, *fields], config.get("pkg", ""), seen, line_no), ""
         elif configured := _CONFIG.match(line):

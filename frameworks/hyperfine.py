@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from benchhub.frameworks import attrs as a
-from benchhub.frameworks.base import OUTPUT_DIR, Direction, FrameworkError, FrameworkJob, Sample, read_output
+from benchhub.frameworks.base import (
+    OUTPUT_DIR,
+    Direction,
+    FrameworkError,
+    FrameworkJob,
+    Sample,
+    making_output_dir,
+    read_output,
+)
 
 name = "hyperfine"
 tools = ("hyperfine",)
@@ -41,9 +49,8 @@ def expand(attrs: Mapping[str, Any]) -> FrameworkJob:
     for label in v["names"]:
         command += ["--command-name", label]
     command += [*v["args"], *v["commands"]]
-    # hyperfine does not create the export's directory
-    wrapped = ["sh", "-c", f'mkdir -p {OUTPUT_DIR} && exec "$@"', "hyperfine", *command]
-    return FrameworkJob(command=wrapped, display=a.display(command), outputs={"export": EXPORT})
+    outputs = {"export": EXPORT}
+    return FrameworkJob(command=making_output_dir(command), display=a.display(command), outputs=outputs)
 
 
 def single_round(attrs: Mapping[str, Any]) -> dict[str, Any]:

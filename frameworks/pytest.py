@@ -21,6 +21,7 @@ from benchhub.frameworks.base import (
     FrameworkJob,
     Outcome,
     Sample,
+    making_output_dir,
     read_output,
 )
 
@@ -50,7 +51,7 @@ def expand(attrs: Mapping[str, Any]) -> FrameworkJob:
         command.append(f"--benchmark-json={BENCHMARK_JSON}")
         outputs["benchmark"] = BENCHMARK_JSON
     command += [*v["args"], *v["paths"]]
-    return FrameworkJob(command=command, display=a.display(command), outputs=outputs)
+    return FrameworkJob(command=making_output_dir(command), display=a.display(command), outputs=outputs)
 
 
 def single_round(attrs: Mapping[str, Any]) -> dict[str, Any]:
