@@ -221,7 +221,7 @@ func allocate(ctx context.Context, p providerv1.ProviderClient, req *providerv1.
 }
 
 func runJob(ctx context.Context, p providerv1.ProviderClient, allocationID string, job *jobv1.Job) (runSummary, error) {
-	var r runSummary
+	r := runSummary{Statuses: []string{}}
 	stream, err := p.Run(ctx, &providerv1.RunRequest{AllocationId: allocationID, Job: job})
 	if err != nil {
 		return r, fmt.Errorf("Run: %w", err)

@@ -12,11 +12,12 @@ import (
 )
 
 // Handshake is BenchHub's go-plugin handshake: app protocol 1 and the magic
-// cookie a host sets in the provider's environment.
+// cookie a host sets in the provider's environment (the same as the
+// Python SDK's benchhub.providers.sdk.wire).
 var Handshake = plugin.HandshakeConfig{
 	ProtocolVersion:  1,
 	MagicCookieKey:   "BH_PLUGIN_MAGIC_COOKIE",
-	MagicCookieValue: "d8a4f1a2c7e94b0f9b3e6c5d2a1f0e7b",
+	MagicCookieValue: "4c3b5b0e9a7d2f61benchhub-provider-v1",
 }
 
 // Name is the key of the provider in go-plugin's plugin set.

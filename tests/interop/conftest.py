@@ -1,0 +1,63 @@
+"""Builds the Go interop binaries once per session (tests/interop/build.sh) and hands out their paths.
+
+Without a Go toolchain the interop tests skip with the reason shown; on CI (CI=true) they fail instead,
+because CI must prove go-plugin compatibility.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from benchhub.providers.sdk import wire
+
+HERE = Path(__file__).resolve().parent
+BIN = HERE / "build" / "bin"
+GO_TOOLS = ("go", "protoc", "protoc-gen-go")
+StartProvider = Callable[[Mapping[str, str]], tuple[subprocess.Popen[str], str]]
+
+
+@pytest.fixture(scope="session")
+def go_bin() -> Path:
+    """The directory holding bh-gohost and bh-provider-gocatalog, built and up to date."""
+    missing = [tool for tool in GO_TOOLS if shutil.which(tool) is None]
+    if missing:
+        reason = f"Go toolchain missing ({', '.join(missing)} not on PATH): cannot build go-plugin binaries"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " — CI must install it (see tests/interop/build.sh)")
+        pytest.skip(reason)
+    built = subprocess.run(["bash", str(HERE / "build.sh")], capture_output=True, text=True, timeout=600)
+    if built.returncode != 0:
+        pytest.fail(f"tests/interop/build.sh failed:\n{built.stdout}{built.stderr}")
+    return BIN
+
+
+@pytest.fixture
+def gocatalog_env() -> dict[str, str]:
+    """The environment a host gives bh-provider-gocatalog: this one plus the magic cookie and versions."""
+    return {**os.environ, **wire.host_environment()}
+
+
+@pytest.fixture
+def start_gocatalog(go_bin: Path) -> Iterator[StartProvider]:
+    """Starts bh-provider-gocatalog by hand with `env`; returns the process and its handshake line."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(env: Mapping[str, str]) -> tuple[subprocess.Popen[str], str]:
+        proc = subprocess.Popen(
+            [str(go_bin / "bh-provider-gocatalog")], env=dict(env), text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        started.append(proc)
+        assert proc.stdout is not None
+        return proc, proc.stdout.readline().rstrip("\n")
+
+    yield start
+    for proc in started:
+        proc.kill()
+        proc.communicate()
