@@ -1,0 +1,3 @@
+from benchhub.host.cli import main
+
+main()

@@ -1,0 +1,179 @@
+"""The click command tree. Each command parses options and calls one host module; nothing more.
+
+Heavy modules (grpc, SQLAlchemy, rich, hcl2) are imported inside the commands so that `bh --help`
+and every command start fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from benchhub.host.cli.confirm import confirm_or_refuse
+
+JOB_FILE = "job.hcl"
+job_file_argument = click.argument("job_file", default=JOB_FILE, type=click.Path(dir_okay=False, path_type=Path))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="benchhub", prog_name="bh")
+def cli() -> None:
+    """BenchHub: run tests and benchmarks on any machine you can rent or own.
+
+    \b
+    Quick start:
+      bh init        write a starter job.hcl
+      bh plan        show what would run where, and what it costs
+      bh apply       run it
+      bh status      runs, jobs, allocations and costs
+    """
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing job file.")
+def init(force: bool) -> int:
+    """Write a starter job.hcl and the .bh/ state directory here."""
+    from benchhub.host.planning.starter import write_starter
+
+    for line in write_starter(Path.cwd(), force=force):
+        click.echo(line)
+    return 0
+
+
+@cli.command()
+@job_file_argument
+def validate(job_file: Path) -> int:
+    """Parse and type-check JOB_FILE (default job.hcl); errors as file:line:col, exit 2."""
+    from benchhub.host.planning.jobfile import load_workflow
+
+    workflow = load_workflow(job_file)
+    click.echo(f"{job_file}: valid, {len(workflow.jobs)} job(s)")
+    return 0
+
+
+@cli.command()
+@job_file_argument
+@click.option("-out", "--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Save the plan to this file; `bh apply FILE` then runs exactly this plan.")
+@click.option("--ref", help="Plan on a snapshot of this git ref instead of the working tree.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON event (see `bh apply --json`).")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 0 when there is nothing to run, 2 on error, 3 when the plan has jobs to run.")
+def plan(job_file: Path, out: Path | None, ref: str | None, as_json: bool, detailed_exitcode: bool) -> int:
+    """Show each job of JOB_FILE with the chosen provider, offer and estimated cost."""
+    from benchhub.host.cli.render import show_plan
+    from benchhub.host.planning.planner import make_plan
+    from benchhub.host.planning.planfile import save_plan
+
+    the_plan = make_plan(job_file, ref=ref)
+    show_plan(the_plan, as_json=as_json)
+    if out is not None:
+        save_plan(the_plan, out)
+        if not as_json:
+            click.echo(f"Saved the plan to {out}; run it with: bh apply {out}")
+    if detailed_exitcode:
+        return 3 if the_plan.jobs else 0
+    return 0
+
+
+@cli.command()
+@click.argument("file", default=JOB_FILE, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--auto-approve", is_flag=True, help="Run without asking (required on a non-TTY).")
+@click.option("--parallelism", type=click.IntRange(min=1), help="Jobs running at once (default: settings).")
+@click.option("--ref", help="Run on a snapshot of this git ref instead of the working tree.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per event (stable schema, for CI) instead of progress.")
+def apply(file: Path, auto_approve: bool, parallelism: int | None, ref: str | None, as_json: bool) -> int:
+    """Run FILE: a job file (planned now) or a plan saved by `bh plan -out`.
+
+    Exit 0 when every job passed, 1 when one failed, 2 on a usage or config error, 130 when
+    interrupted (Ctrl-C cancels running jobs and releases every allocation).
+    """
+    from benchhub.host.cli.render import show_plan
+    from benchhub.host.cli.run import run_plan
+    from benchhub.host.planning.planfile import is_plan_file, load_plan
+    from benchhub.host.planning.planner import make_plan
+
+    if is_plan_file(file):
+        if ref is not None:
+            raise click.UsageError("--ref cannot be used with a saved plan (the plan fixed its sources)")
+        the_plan = load_plan(file)
+    else:
+        the_plan = make_plan(file, ref=ref)
+    show_plan(the_plan, as_json=as_json)
+    if not the_plan.jobs:
+        return 0
+    if not auto_approve:
+        confirm_or_refuse("Run this plan?")
+    return run_plan(the_plan, parallelism=parallelism, as_json=as_json)
+
+
+@cli.command()
+@click.argument("run", required=False, type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def status(run: int | None, as_json: bool) -> int:
+    """Show recent runs, or RUN's jobs, allocations and costs."""
+    from benchhub.host.cli.inspect import show_status
+
+    show_status(run, as_json=as_json)
+    return 0
+
+
+@cli.command()
+@click.argument("job")
+@click.option("--run", "run", type=int, help="Run id (default: the latest run with JOB).")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing while the job runs.")
+def logs(job: str, run: int | None, follow: bool) -> int:
+    """Print JOB's log (live with -f while it runs)."""
+    from benchhub.host.cli.inspect import show_logs
+
+    show_logs(job, run=run, follow=follow)
+    return 0
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def providers(ctx: click.Context) -> None:
+    """Discovered providers (`list`, the default), their `schema`, and the checksum `lock` file."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(providers_list)
+
+
+@providers.command("list")
+def providers_list() -> int:
+    """List the bh-provider-* executables found, with versions."""
+    from benchhub.host.cli.providers import show_providers
+
+    show_providers()
+    return 0
+
+
+@providers.command("schema")
+@click.argument("name")
+def providers_schema(name: str) -> int:
+    """Show provider NAME's configuration schema and capabilities."""
+    from benchhub.host.cli.providers import show_schema
+
+    show_schema(name)
+    return 0
+
+
+@providers.command("lock")
+@job_file_argument
+def providers_lock(job_file: Path) -> int:
+    """Write the checksum lock file for the providers JOB_FILE uses."""
+    from benchhub.host.cli.providers import write_lock
+
+    write_lock(job_file)
+    return 0
+
+
+@cli.command()
+@job_file_argument
+@click.option("--auto-approve", is_flag=True, help="Release orphans without asking.")
+def gc(job_file: Path, auto_approve: bool) -> int:
+    """Find allocations no run owns any more (by tag), release them, reconcile state."""
+    from benchhub.host.cli.gc import collect_garbage
+
+    return collect_garbage(job_file, auto_approve=auto_approve)

@@ -1,0 +1,141 @@
+"""What `bh` prints: the plan table, the live progress of an apply, or their JSON events."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from benchhub.host.executor.events import Event, JsonLinesSink
+from benchhub.host.planning.model import Plan, PlannedJob
+
+
+def plan_event(plan: Plan) -> Event:
+    return Event("plan", {
+        "jobs": [_job_fields(job, plan.currency) for job in plan.jobs],
+        "total_cost": round(plan.total_cost, 6), "currency": plan.currency, "budget": plan.budget,
+        "warnings": list(plan.warnings),
+    })
+
+
+def _job_fields(job: PlannedJob, currency: str) -> dict[str, Any]:
+    chosen = job.chosen
+    runner_up = job.runner_up
+    return {
+        "id": job.id, "name": job.job.name,
+        "provider": chosen.provider if chosen else None,
+        "offer": chosen.offer.id if chosen else None,
+        "region": chosen.offer.region if chosen else None,
+        "instance_type": chosen.offer.instance_type if chosen else None,
+        "spot": chosen.offer.spot if chosen else None,
+        "estimated_cost": round(chosen.estimated_cost, 6) if chosen else None,
+        "currency": currency,
+        "runner_up": {"provider": runner_up.provider, "offer": runner_up.offer.id,
+                      "estimated_cost": round(runner_up.estimated_cost, 6), "why": runner_up.why}
+        if runner_up else None,
+    }
+
+
+def show_plan(plan: Plan, *, as_json: bool) -> None:
+    if as_json:
+        JsonLinesSink(sys.stdout)(plan_event(plan))
+        return
+    console = Console()
+    if not plan.jobs:
+        console.print("No jobs to run.")
+        return
+    table = Table(title=f"Plan: {len(plan.jobs)} job(s) from {plan.job_file}", title_justify="left")
+    for column in ("job", "provider", "offer", "est. cost", "runner-up and why"):
+        table.add_column(column, justify="right" if column == "est. cost" else "left", overflow="fold")
+    for job in plan.jobs:
+        fields = _job_fields(job, plan.currency)
+        offer = " ".join(str(fields[k]) for k in ("instance_type", "region") if fields[k]) or str(fields["offer"])
+        if fields["spot"]:
+            offer += " (spot)"
+        runner_up = fields["runner_up"]
+        table.add_row(job.id, str(fields["provider"]), offer, _money(fields["estimated_cost"], plan.currency),
+                      f"{runner_up['provider']}/{runner_up['offer']}: {runner_up['why']}" if runner_up else "-")
+    console.print(table)
+    budget = f" (budget {_money(plan.budget, plan.currency)})" if plan.budget is not None else ""
+    console.print(f"Estimated total: [bold]{_money(plan.total_cost, plan.currency)}[/]{budget}")
+    for warning in plan.warnings:
+        console.print(f"[yellow]Warning:[/] {warning}")
+
+
+def _money(amount: float | None, currency: str) -> str:
+    if amount is None:
+        return "-"
+    return f"{amount:.4f} {currency}" if amount < 1 else f"{amount:.2f} {currency}"
+
+
+class ProgressDisplay:
+    """A live line of counts and elapsed time, with one printed line per finished or skipped job."""
+
+    def __init__(self, total: int, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=False)
+        self.counts = {"pending": total, "running": 0, "passed": 0, "failed": 0, "skipped": 0}
+        self.started = time.monotonic()
+        self._live = Live(self, console=self.console, refresh_per_second=4, transient=True)
+
+    def __rich__(self) -> Text:
+        parts = [f"{name} {n}" for name, n in self.counts.items()]
+        return Text(" · ".join(parts) + f" · {time.monotonic() - self.started:.1f}s", style="dim")
+
+    def __enter__(self) -> ProgressDisplay:
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._live.__exit__(None, None, None)
+
+    def __call__(self, event: Event) -> None:
+        handler = getattr(self, "_on_" + event.type.replace(".", "_"), None)
+        if handler is not None:
+            handler(event.fields)
+
+    def _move(self, source: str, target: str) -> None:
+        self.counts[source] = max(0, self.counts[source] - 1)
+        self.counts[target] += 1
+
+    def _on_job_started(self, f: dict[str, Any]) -> None:
+        self._move("pending", "running")
+
+    def _on_job_retrying(self, f: dict[str, Any]) -> None:
+        self.console.print(f"[yellow]↻[/] {f['job']}: {f['reason']}, attempt {f['attempt']}")
+        self._move("running", "pending")
+
+    def _on_job_skipped(self, f: dict[str, Any]) -> None:
+        self._move("pending", "skipped")
+        self.console.print(f"[dim]- {f['job']}: skipped ({f['reason']})[/]")
+
+    def _on_job_finished(self, f: dict[str, Any]) -> None:
+        status = f["status"]
+        source = "running" if self.counts["running"] else "pending"
+        self._move(source, {"passed": "passed", "cancelled": "skipped"}.get(status, "failed"))
+        mark = {"passed": "[green]✓[/]", "failed": "[red]✗[/]"}.get(status, "[yellow]■[/]")
+        detail = f" exit {f['exit_code']}" if f.get("exit_code") not in (None, 0) else ""
+        note = f" — {f['message']}" if f.get("message") and status != "passed" else ""
+        self.console.print(f"{mark} {f['job']} {status}{detail} in {f['duration_s']:.1f}s{note}")
+
+    def _on_allocation_failed(self, f: dict[str, Any]) -> None:
+        self.console.print(f"[yellow]![/] {f['job']}: {f['provider']}/{f['offer']} refused "
+                           f"({f['reason']}); trying the next offer")
+
+    def _on_budget_exhausted(self, f: dict[str, Any]) -> None:
+        self.console.print(f"[yellow]Budget:[/] spent {f['spent']:.4f} + committed {f['committed']:.4f} "
+                           f"{f['currency']} of {f['budget']}; starting no more jobs")
+
+    def _on_error(self, f: dict[str, Any]) -> None:
+        self.console.print(f"[red]Error:[/] {f['message']}")
+
+    def _on_run_finished(self, f: dict[str, Any]) -> None:
+        style = {"passed": "green", "failed": "red"}.get(f["status"], "yellow")
+        self.console.print(
+            f"[{style}]Run {f['run']} {f['status']}[/]: {f['passed']} passed, {f['failed']} failed, "
+            f"{f['skipped']} skipped, {f['cancelled']} cancelled in {f['duration_s']:.1f}s, "
+            f"cost {_money(f['cost'], f['currency'])}")

@@ -1,0 +1,51 @@
+"""`bh apply`'s run: the project lock, a state run, the executor, Ctrl-C, and the exit code."""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+import sys
+from pathlib import Path
+
+from benchhub.host.executor.allocator import TAG_PROJECT
+from benchhub.host.executor.events import JsonLinesSink, SerialSink
+from benchhub.host.executor.recording import StateRecorder
+from benchhub.host.executor.runner import Executor, RunResult
+from benchhub.host.planning.model import Plan
+from benchhub.host.planning.providers import ProviderSession
+from benchhub.host.state import ProjectLock, State, default_state_path
+
+
+def project_tag(project_dir: Path) -> str:
+    """Tags every allocation with its project, so `bh gc` never touches another project's."""
+    return hashlib.sha256(str(project_dir.resolve()).encode()).hexdigest()[:16]
+
+
+def run_plan(plan: Plan, session: ProviderSession, *, parallelism: int | None, as_json: bool) -> int:
+    project = Path.cwd()
+    state_path = default_state_path(project)
+    with ProjectLock(state_path.parent), State(state_path) as state:
+        run_id = state.create_run(plan.job_file, plan.job_file_digest, ref=plan.ref)
+        recorder = StateRecorder(state, run_id)
+        workdir = state_path.parent / "runs" / str(run_id)
+        width = parallelism or plan.parallelism
+        if as_json:
+            result = _execute(plan, session, recorder, SerialSink(JsonLinesSink(sys.stdout)), run_id, workdir, width)
+        else:
+            from benchhub.host.cli.render import ProgressDisplay
+
+            with ProgressDisplay(len(plan.jobs)) as display:
+                result = _execute(plan, session, recorder, SerialSink(display), run_id, workdir, width)
+        state.finish_run(run_id, result.status)  # type: ignore[arg-type]
+    return result.exit_code
+
+
+def _execute(plan: Plan, session: ProviderSession, recorder: StateRecorder, sink: SerialSink, run_id: int,
+             workdir: Path, parallelism: int) -> RunResult:
+    executor = Executor(plan, str(run_id), session.clients(), recorder, sink, workdir,
+                        parallelism=parallelism, extra_tags={TAG_PROJECT: project_tag(Path.cwd())})
+    previous = signal.signal(signal.SIGINT, lambda *_: executor.cancel())
+    try:
+        return executor.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)

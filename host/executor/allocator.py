@@ -1,0 +1,190 @@
+"""Allocations: intent recorded before Allocate, failover down the ranked offers, always released.
+
+Every Allocate carries an idempotency token and the run's tags, so an allocation whose answer was
+lost (a cancelled or broken call) is still found by `ListAllocations` and released. An offer that
+failed is remembered for the rest of the run; a provider that refused our credentials is skipped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from benchhub.host.errors import BenchHubError
+from benchhub.host.executor.events import Event
+from benchhub.host.executor.ports import ProviderClient, Recorder
+from benchhub.host.planning.model import Choice, PlannedJob
+from benchhub.proto.provider.v1 import provider_pb2 as pb
+
+TAG_MANAGED = "benchhub:managed"
+TAG_RUN = "benchhub:run"
+TAG_JOB = "benchhub:job"
+TAG_TOKEN = "benchhub:token"
+TAG_PROJECT = "benchhub:project"
+
+
+class Cancelled(BenchHubError):
+    """The run was interrupted."""
+
+    exit_code = 130
+
+
+class NoOfferLeft(BenchHubError):
+    """Every offer of a job failed to allocate."""
+
+
+def error_reason(exc: BaseException) -> str:
+    """The provider's ErrorDetail reason of a failed call ("capacity", "auth" ...), else "error"."""
+    reason = getattr(exc, "reason", None)
+    name = pb.ErrorDetail.Reason.Name(reason) if isinstance(reason, int) else str(reason or "")
+    return name.removeprefix("REASON_").lower() if name and name != "REASON_UNSPECIFIED" else "error"
+
+
+@dataclass
+class Lease:
+    """An allocation held for one job, or shared by the jobs of one packing group."""
+
+    provider: str
+    choice: Choice
+    allocation: pb.Allocation
+    row: int
+    since: float = field(default_factory=time.monotonic)
+    users: int = 0
+
+
+class Allocator:
+    def __init__(self, clients: Mapping[str, ProviderClient], recorder: Recorder, tags: Mapping[str, str],
+                 emit: Callable[[Event], None], cancelled: threading.Event, group_sizes: Counter[str]) -> None:
+        self._clients = clients
+        self._recorder = recorder
+        self._tags = dict(tags)
+        self._emit = emit
+        self._cancelled = cancelled
+        self._lock = threading.Lock()
+        self._failed: set[tuple[str, str]] = set()
+        self._dead: dict[str, str] = {}
+        self._live: dict[int, Lease] = {}
+        self._groups: dict[str, Lease] = {}
+        self._group_left = Counter(group_sizes)
+        self._group_locks: dict[str, threading.Lock] = {g: threading.Lock() for g in group_sizes}
+        self._broken: set[str] = set()
+
+    def acquire(self, job: PlannedJob, choices: Sequence[Choice], attempt: int) -> Lease:
+        """An allocation for `job`: its packing group's, else the first of `choices` that works."""
+        if job.group and attempt == 1:
+            with self._group_locks[job.group]:
+                lease = self._groups.get(job.group)
+                if lease is None and job.group not in self._broken:
+                    try:
+                        lease = self._allocate(job, choices[:1], attempt)
+                        self._groups[job.group] = lease
+                    except NoOfferLeft:
+                        self._broken.add(job.group)
+                if lease is not None:
+                    lease.users += 1
+                    return lease
+            choices = choices[1:]
+        lease = self._allocate(job, choices, attempt)
+        lease.users = 1
+        return lease
+
+    def _allocate(self, job: PlannedJob, choices: Sequence[Choice], attempt: int) -> Lease:
+        errors: list[str] = []
+        for choice in choices:
+            key = (choice.provider, choice.offer.id)
+            with self._lock:
+                skip = key in self._failed or choice.provider in self._dead
+            if skip:
+                continue
+            if self._cancelled.is_set():
+                raise Cancelled("interrupted")
+            lease = self._try(job, choice, attempt, errors)
+            if lease is not None:
+                return lease
+        if self._cancelled.is_set():
+            raise Cancelled("interrupted")
+        detail = "; ".join(errors) or "every offer had failed earlier in this run"
+        raise NoOfferLeft(f"no offer could be allocated: {detail}")
+
+    def _try(self, job: PlannedJob, choice: Choice, attempt: int, errors: list[str]) -> Lease | None:
+        client = self._clients[choice.provider]
+        token = uuid.uuid4().hex
+        tags = {**self._tags, TAG_JOB: job.id, TAG_TOKEN: token}
+        row = self._recorder.allocation_intended(choice.provider, choice.offer.id, token, tags)
+        where = {"run": self._tags.get(TAG_RUN), "job": job.id, "provider": choice.provider,
+                 "offer": choice.offer.id, "attempt": attempt}
+        self._emit(Event("job.allocating", where))
+        try:
+            allocation = client.allocate(choice.offer.id, token, tags, choice.reserve)
+        except BenchHubError as exc:
+            reason = error_reason(exc)
+            self._recorder.allocation_failed(row, str(exc))
+            self._reap(client, token)
+            with self._lock:
+                self._failed.add((choice.provider, choice.offer.id))
+                if reason == "auth":
+                    self._dead[choice.provider] = str(exc)
+            errors.append(f"{choice.provider}/{choice.offer.id}: {exc}")
+            self._emit(Event("allocation.failed", {**where, "reason": reason, "message": str(exc)}))
+            return None
+        self._recorder.allocation_made(row, allocation.id)
+        lease = Lease(choice.provider, choice, allocation, row)
+        with self._lock:
+            self._live[row] = lease
+        if self._cancelled.is_set():
+            self._release(lease)
+            raise Cancelled("interrupted")
+        return lease
+
+    def _reap(self, client: ProviderClient, token: str) -> None:
+        """Release whatever a failed or cancelled Allocate may still have created."""
+        try:
+            for found in client.list_allocations({TAG_TOKEN: token}):
+                client.release(found.id)
+        except BenchHubError:
+            pass  # the provider is gone; `bh gc` finds the allocation by its tags later
+
+    def done(self, job: PlannedJob, lease: Lease) -> None:
+        """`job` no longer uses `lease`; the allocation is released when nobody else will."""
+        with self._lock:
+            lease.users -= 1
+            shared = job.group and self._groups.get(job.group) is lease
+            if shared:
+                self._group_left[job.group] -= 1
+            keep = shared and (lease.users > 0 or self._group_left[job.group] > 0)
+        if not keep:
+            self._release(lease)
+
+    def not_run(self, job: PlannedJob) -> None:
+        """`job` will never start (skipped, cancelled); its group's allocation may go."""
+        if not job.group:
+            return
+        with self._lock:
+            self._group_left[job.group] -= 1
+            lease = self._groups.get(job.group)
+            idle = lease is not None and lease.users == 0 and self._group_left[job.group] <= 0
+        if idle and lease is not None:
+            self._release(lease)
+
+    def _release(self, lease: Lease) -> None:
+        with self._lock:
+            if self._live.pop(lease.row, None) is None:
+                return
+        try:
+            self._clients[lease.provider].release(lease.allocation.id)
+        except BenchHubError as exc:
+            self._emit(Event("error", {"message": f"release of {lease.allocation.id} on "
+                                                  f"{lease.provider} failed ({exc}); `bh gc` will retry"}))
+            return
+        self._recorder.allocation_released(lease.row)
+
+    def release_all(self) -> None:
+        """Release every allocation still held (on interruption or at the end of a run)."""
+        with self._lock:
+            leases = list(self._live.values())
+        for lease in leases:
+            self._release(lease)

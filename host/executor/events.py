@@ -1,0 +1,76 @@
+"""The events of a plan or an apply, and their stable JSON form (`bh plan|apply --json`).
+
+`--json` writes one JSON object per line to stdout. Every object has:
+
+    {"v": 1, "event": "<type>", "time": "<RFC 3339 UTC>", ...fields of that type}
+
+Types and their fields (fields may be added in a later `v`; none is removed or renamed):
+
+    plan             jobs: [{id, name, provider, offer, region, instance_type, spot, estimated_cost,
+                     currency, runner_up: {provider, offer, estimated_cost, why} | null}],
+                     total_cost, currency, budget, warnings: [str]
+    run.started      run, jobs (count), parallelism
+    job.skipped      run, job, reason
+    job.allocating   run, job, provider, offer, attempt
+    allocation.failed  run, job, provider, offer, attempt, reason, message
+    job.started      run, job, provider, offer, allocation
+    job.retrying     run, job, reason, attempt
+    job.finished     run, job, status (passed|failed|cancelled), exit_code, duration_s, cost,
+                     currency, message
+    budget.exhausted run, spent, committed, budget, currency
+    run.finished     run, status (passed|failed|interrupted), passed, failed, skipped,
+                     cancelled, duration_s, cost, currency, exit_code
+    error            message
+
+Numbers are JSON numbers, absent values are null.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened, with its type-specific fields."""
+
+    type: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    time: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def to_json(self) -> str:
+        stamp = self.time.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return json.dumps({"v": SCHEMA_VERSION, "event": self.type, "time": stamp, **self.fields})
+
+
+EventSink = Callable[[Event], None]
+
+
+class SerialSink:
+    """Delivers events from many threads to one sink, one at a time, in order of arrival."""
+
+    def __init__(self, sink: EventSink) -> None:
+        self._sink = sink
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            self._sink(event)
+
+
+class JsonLinesSink:
+    """Writes each event as one JSON line and flushes, so a CI log shows it at once."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+
+    def __call__(self, event: Event) -> None:
+        self._out.write(event.to_json() + "\n")
+        self._out.flush()

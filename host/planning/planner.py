@@ -1,0 +1,135 @@
+"""`make_plan` (a job file -> a Plan) and `load_plan` (a saved plan, checked against the tree)."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from benchhub.host.config.model import LOCAL_PROVIDER, Config, JobSpec
+from benchhub.host.errors import BenchHubError
+from benchhub.host.planning.jobfile import load_workflow
+from benchhub.host.planning.model import InputRef, Plan, PlannedJob, SpotMode
+from benchhub.host.planning.offers import gather_offers
+from benchhub.host.planning.placing import place_levels
+from benchhub.host.planning.planfile import check_unchanged, file_digest, read_plan
+from benchhub.host.planning.providers import ProviderSession
+from benchhub.host.planning.sources import Sources
+from benchhub.host.state import State, default_state_path
+from benchhub.proto.job.v1 import job_pb2
+from benchhub.proto.provider.v1 import provider_pb2 as pb
+
+
+class OverBudgetError(BenchHubError):
+    """The plan's estimated cost is above `settings { budget }`."""
+
+
+def provider_configs(config: Config) -> dict[str, Mapping[str, Any]]:
+    """The providers to start: those declared, else the embedded `local` one."""
+    return {name: p.config for name, p in config.providers.items()} or {LOCAL_PROVIDER: {}}
+
+
+def make_plan(job_file: Path, session: ProviderSession, *, ref: str | None) -> Plan:
+    config = load_workflow(job_file)
+    session.start(provider_configs(config))
+    project = Path.cwd()
+    sources = Sources(project, ref)
+    digests = {spec.id: sources.snapshot_of(job_file, spec) for spec in config.jobs}
+    gathered = gather_offers(session.clients(), _offer_requests(config.jobs))
+    warnings = [f"provider {name} skipped: {why}" for name, why in session.failed.items()] + gathered.warnings
+    if not gathered.offers:
+        raise BenchHubError("no provider answered with offers: " + "; ".join(warnings))
+    settings = config.settings
+    placed = place_levels(
+        _levels(config.jobs), gathered.offers, session.billing(), batch=settings.parallelism,
+        currency=settings.budget.currency if settings.budget else None, history=_history(project, config.jobs),
+    )
+    jobs = [
+        PlannedJob(
+            job=_job_message(spec, digests[spec.id], sources), choices=placed.choices[spec.id],
+            depends_on=spec.depends_on, when=spec.when,
+            inputs=tuple(InputRef(i.job, i.output, i.path) for i in spec.inputs), retries=spec.retries,
+            spot=_spot_mode(spec), group=placed.group[spec.id], snapshot_digest=digests[spec.id].digest
+            if digests[spec.id] else "", runner_up=placed.runner_up[spec.id],
+        )
+        for spec in config.jobs
+    ]
+    plan = Plan(
+        job_file=str(job_file), job_file_digest=file_digest(job_file), jobs=jobs,
+        currency=placed.currency or "USD", budget=settings.budget.amount if settings.budget else None,
+        parallelism=settings.parallelism, ref=ref, sources=sources.digests(), billing=session.billing(),
+        warnings=warnings,
+    )
+    if plan.budget is not None and plan.total_cost > plan.budget:
+        raise OverBudgetError(f"the plan's estimated cost {plan.total_cost:.4f} {plan.currency} is above the "
+                              f"budget of {plan.budget:g} {plan.currency}; nothing was run")
+    return plan
+
+
+def load_plan(path: Path, session: ProviderSession) -> Plan:
+    """A saved plan, refused when its job file or a source changed; starts its providers."""
+    plan = read_plan(path)
+    check_unchanged(plan, path, {})  # the job file first: it says which sources there are
+    config = load_workflow(Path(plan.job_file))
+    sources = Sources(Path.cwd(), plan.ref)
+    for spec in config.jobs:
+        sources.snapshot_of(Path(plan.job_file), spec)
+    check_unchanged(plan, path, sources.digests())
+    session.start({name: cfg for name, cfg in provider_configs(config).items() if name in plan.providers})
+    return plan
+
+
+def _offer_requests(specs: Sequence[JobSpec]) -> list[pb.OfferRequest]:
+    requests: dict[bytes, pb.OfferRequest] = {}
+    for spec in specs:
+        spot = {True: pb.SPOT_POLICY_ONLY, False: pb.SPOT_POLICY_NEVER}.get(spec.placement.spot,  # type: ignore[arg-type]
+                                                                            pb.SPOT_POLICY_ALLOW)
+        request = pb.OfferRequest(min_resources=spec.resources.to_proto(), regions=spec.placement.regions,
+                                  spot=spot)
+        requests.setdefault(request.SerializeToString(deterministic=True), request)
+    return list(requests.values())
+
+
+def _levels(specs: Sequence[JobSpec]) -> list[list[JobSpec]]:
+    """Jobs grouped by depth in the DAG (config has already refused cycles)."""
+    depth: dict[str, int] = {}
+    by_id = {spec.id: spec for spec in specs}
+
+    def depth_of(job_id: str) -> int:
+        if job_id not in depth:
+            depth[job_id] = 1 + max((depth_of(d) for d in by_id[job_id].depends_on), default=-1)
+        return depth[job_id]
+
+    levels: list[list[JobSpec]] = [[] for _ in range(1 + max((depth_of(s.id) for s in specs), default=-1))]
+    for spec in specs:
+        levels[depth[spec.id]].append(spec)
+    return levels
+
+
+def _history(project: Path, specs: Sequence[JobSpec]) -> dict[str, float]:
+    path = default_state_path(project)
+    if not path.exists():
+        return {}
+    with State(path) as state:
+        medians = {spec.id: state.job_duration_history(spec.id) for spec in specs}
+    return {job_id: statistics.median(runs) for job_id, runs in medians.items() if runs}
+
+
+def _spot_mode(spec: JobSpec) -> SpotMode:
+    return {True: "allow", False: "never", "prefer": "prefer"}.get(spec.placement.spot, "allow")  # type: ignore[arg-type, return-value]
+
+
+def _job_message(spec: JobSpec, snapshot: Any, sources: Sources) -> job_pb2.Job:
+    job = job_pb2.Job(
+        id=spec.id, name=spec.id, command=list(spec.command), image=spec.image or "", env=dict(spec.env),
+        workdir=spec.workdir, resources=spec.resources.to_proto(),
+        parameters=[p.to_proto() for p in spec.params],
+        outputs=[job_pb2.Output(name=name, glob=glob) for name, glob in spec.outputs.items()],
+        labels={"benchhub/job": spec.name}, exclusive=spec.exclusive,
+    )
+    if spec.timeout:
+        job.timeout.FromSeconds(int(spec.timeout))
+    if snapshot is not None:
+        job.inputs.append(sources.artifact(snapshot))
+    return job
