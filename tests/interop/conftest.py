@@ -6,6 +6,7 @@ because CI must prove go-plugin compatibility.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from gohost import GoHostRun
 
 from benchhub.providers.sdk import wire
 
@@ -61,3 +63,17 @@ def start_gocatalog(go_bin: Path) -> Iterator[StartProvider]:
     for proc in started:
         proc.kill()
         proc.communicate()
+
+
+@pytest.fixture
+def run_gohost(go_bin: Path, tmp_path: Path) -> Callable[..., GoHostRun]:
+    """Runs bh-gohost against `provider` (a name on PATH or a path); fails with its log when it fails."""
+
+    def run(provider: str, *, automtls: bool, path: str | None = None) -> GoHostRun:
+        args = [str(go_bin / "bh-gohost"), "-provider", provider, *(["-automtls"] if automtls else [])]
+        env = {**os.environ, "PATH": path} if path else None
+        done = subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+        assert done.returncode == 0, f"bh-gohost failed (exit {done.returncode}):\n{done.stderr}"
+        return GoHostRun(json.loads(done.stdout), done.stderr)
+
+    return run
