@@ -1,0 +1,136 @@
+"""A job's image: its source snapshot copied onto a base image (or built from the snapshot's own
+Dockerfile), tagged by the snapshot digest and the base image id so an unchanged source is never
+rebuilt."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+from urllib.parse import unquote, urlparse
+
+import docker
+import docker.errors
+
+from benchhub.proto.job.v1 import job_pb2
+from benchhub.providers.docker import labels
+from benchhub.providers.sdk.errors import InvalidError
+
+IMAGE_REPOSITORY = "benchhub/job"
+WORKDIR = "/work"
+SOURCE_DIR = "src"  # where the snapshot sits in a generated build context
+GENERATED_DOCKERFILE = f"FROM {{base}}\nCOPY {SOURCE_DIR}/ {WORKDIR}/\nWORKDIR {WORKDIR}\n"
+
+
+@dataclass(frozen=True)
+class JobImage:
+    reference: str
+    built: bool  # False when an image of the same source and base was reused
+
+
+def snapshot_of(job: job_pb2.Job) -> job_pb2.Artifact | None:
+    snapshots = [a for a in job.inputs if a.kind == job_pb2.Artifact.KIND_SOURCE_SNAPSHOT]
+    if len(snapshots) > 1:
+        raise InvalidError(f"job {job.name} has {len(snapshots)} source snapshots; docker takes one")
+    return snapshots[0] if snapshots else None
+
+
+def host_path(artifact: job_pb2.Artifact) -> Path:
+    uri = urlparse(artifact.uri)
+    if uri.scheme != "file":
+        raise InvalidError(f"input {artifact.name!r}: only file:// URIs can be read, not {artifact.uri!r}")
+    path = Path(unquote(uri.path))
+    if not path.is_file():
+        raise InvalidError(f"input {artifact.name!r}: {path} does not exist on the docker provider's host")
+    return path
+
+
+def _digest(artifact: job_pb2.Artifact, path: Path) -> str:
+    if artifact.digest:
+        return artifact.digest
+    with path.open("rb") as source:
+        return "sha256:" + hashlib.file_digest(source, "sha256").hexdigest()
+
+
+def _has_dockerfile(snapshot: tarfile.TarFile) -> bool:
+    return any(member.name.removeprefix("./") == "Dockerfile" for member in snapshot.getmembers())
+
+
+def _build_context(snapshot_path: Path, base_id: str, into: IO[bytes]) -> bool:
+    """Write the build context tar into `into`; True when it uses the snapshot's own Dockerfile."""
+    with tarfile.open(snapshot_path, "r:*") as snapshot, tarfile.open(fileobj=into, mode="w") as context:
+        own = _has_dockerfile(snapshot)
+        prefix = "" if own else f"{SOURCE_DIR}/"
+        for member in snapshot.getmembers():
+            data = snapshot.extractfile(member) if member.isfile() else None
+            member.name = prefix + member.name.removeprefix("./")
+            if member.islnk():
+                member.linkname = prefix + member.linkname.removeprefix("./")
+            context.addfile(member, data)
+        if not own:
+            dockerfile = GENERATED_DOCKERFILE.format(base=base_id).encode()
+            info = tarfile.TarInfo("Dockerfile")
+            info.size = len(dockerfile)
+            context.addfile(info, io.BytesIO(dockerfile))
+    into.seek(0)
+    return own
+
+
+class BuildFailed(Exception):
+    """The job's image did not build (its Dockerfile failed); the build output says why."""
+
+
+class ImageBuilder:
+    """Builds job images on one daemon, handing the build output to `on_output` as it comes."""
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+
+    def base_id(self, reference: str) -> str:
+        try:
+            image_id: str = self.client.images.get(reference).id
+        except docker.errors.ImageNotFound:
+            raise InvalidError(
+                f"image {reference!r} is not on the docker daemon (no registry is used): build or load it "
+                "first, e.g. .ci/docker-images"
+            ) from None
+        return image_id
+
+    def image_for(self, job: job_pb2.Job, default_base: str, on_output: Callable[[str], None]) -> JobImage:
+        """The image `job` runs in: its base image when it has no source snapshot, else the snapshot
+        on top of the base, reused when an image of the same snapshot and base exists."""
+        base = job.image or default_base
+        base_id = self.base_id(base)
+        snapshot = snapshot_of(job)
+        if snapshot is None:
+            return JobImage(base_id, built=False)
+        path = host_path(snapshot)
+        digest = _digest(snapshot, path)
+        key = hashlib.sha256(f"{digest}\n{base_id}".encode()).hexdigest()[:32]
+        reference = f"{IMAGE_REPOSITORY}:{key}"
+        try:
+            self.client.images.get(reference)
+            return JobImage(reference, built=False)
+        except docker.errors.ImageNotFound:
+            pass
+        with tempfile.TemporaryFile() as context:
+            _build_context(path, base_id, context)
+            for line in self._build(context, reference, {labels.SNAPSHOT: digest, labels.BASE: base}):
+                on_output(line)
+        return JobImage(reference, built=True)
+
+    def _build(self, context: IO[bytes], reference: str, image_labels: dict[str, str]) -> Iterator[str]:
+        progress = self.client.api.build(
+            fileobj=context, custom_context=True, tag=reference, rm=True, forcerm=True,
+            labels=image_labels, decode=True, network_mode="none",
+        )
+        for message in progress:
+            if "error" in message:
+                raise BuildFailed(f"building the job image failed: {message['error'].strip()}")
+            if "stream" in message:
+                yield message["stream"]

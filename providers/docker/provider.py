@@ -1,0 +1,260 @@
+"""The Provider service over a docker daemon."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import tarfile
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import grpc
+import requests.exceptions
+from docker.models.containers import Container
+from google.protobuf import duration_pb2
+
+from benchhub.proto.job.v1 import job_pb2
+from benchhub.proto.provider.v1 import provider_pb2 as pb
+from benchhub.proto.provider.v1 import provider_pb2_grpc
+from benchhub.providers.docker import config as docker_config
+from benchhub.providers.docker import jobspec, labels
+from benchhub.providers.docker.images import BuildFailed, ImageBuilder
+from benchhub.providers.docker.runner import ContainerRun, event, log_event, stage_inputs, status_event
+from benchhub.providers.sdk import AllocationLedger, CapacityPool, collect_outputs, wire
+from benchhub.providers.sdk.errors import InvalidError, NotFoundError, TransientError
+
+VERSION = "0.2.0"
+JOB_SLOT_WAIT_SECONDS = 3600.0  # a packed job waits this long for room in its allocation
+_DAEMON_ERRORS = (docker.errors.DockerException, requests.exceptions.ConnectionError)
+
+
+@dataclass
+class DockerAllocation:
+    """What one allocation holds: its share of the daemon, pooled among the jobs packed into it."""
+
+    pool: CapacityPool
+    runs: dict[str, ContainerRun]
+
+
+class DockerProvider(provider_pb2_grpc.ProviderServicer):
+    def __init__(self) -> None:
+        self.config = docker_config.default_config()
+        self._client: docker.DockerClient | None = None
+        self._ledger: AllocationLedger[DockerAllocation] | None = None
+        self._lock = threading.Lock()
+
+    # ---- the daemon ------------------------------------------------------------------------
+
+    def client(self) -> docker.DockerClient:
+        with self._lock:
+            if self._client is None:
+                try:
+                    self._client = docker.DockerClient(base_url=self.config.host)
+                except _DAEMON_ERRORS as e:
+                    raise TransientError(f"docker daemon at {self.config.host} unreachable: {e}") from e
+            return self._client
+
+    def _info(self) -> dict[str, Any]:
+        try:
+            info: dict[str, Any] = self.client().info()
+        except _DAEMON_ERRORS as e:
+            raise TransientError(f"docker daemon at {self.config.host} unreachable: {e}") from e
+        return info
+
+    def ledger(self) -> AllocationLedger[DockerAllocation]:
+        if self._ledger is None:
+            info = self._info()
+            capacity = job_pb2.Resources(cpu=float(info["NCPU"]), memory_bytes=int(info["MemTotal"]))
+            with self._lock:
+                self._ledger = self._ledger or AllocationLedger(capacity, id_prefix="docker-")
+        return self._ledger
+
+    def _offer_id(self) -> str:
+        return f"docker:{self._info().get('Name') or socket.gethostname()}"
+
+    # ---- schema and configuration ------------------------------------------------------------
+
+    def GetSchema(self, request: pb.GetSchemaRequest, context: grpc.ServicerContext) -> pb.GetSchemaResponse:
+        return pb.GetSchemaResponse(
+            name="docker",
+            version=VERSION,
+            protocol_version=wire.APP_PROTOCOL_VERSION,
+            config=docker_config.SCHEMA,
+            capabilities=pb.Capabilities(runtimes=[pb.Capabilities.RUNTIME_CONTAINER], packing=True),
+        )
+
+    def Configure(self, request: pb.ConfigureRequest, context: grpc.ServicerContext) -> pb.ConfigureResponse:
+        config, problems = docker_config.parse(request.config)
+        if problems:
+            return pb.ConfigureResponse(diagnostics=problems)
+        with self._lock:
+            self.config, self._client, self._ledger = config, None, None
+        try:
+            self.client().ping()
+        except (TransientError, *_DAEMON_ERRORS) as e:
+            return pb.ConfigureResponse(diagnostics=[pb.Diagnostic(
+                severity=pb.Diagnostic.SEVERITY_ERROR, summary=f"docker daemon at {config.host} unreachable",
+                detail=str(e), attribute_path=["host"],
+            )])
+        return pb.ConfigureResponse()
+
+    # ---- offers and allocations --------------------------------------------------------------
+
+    def Offer(self, request: pb.OfferRequest, context: grpc.ServicerContext) -> pb.OfferResponse:
+        ledger = self.ledger()
+        assert ledger.capacity is not None
+        total, free = ledger.capacity.total, ledger.capacity.free()
+        want = request.min_resources
+        if want.gpu or (want.arch and want.arch != self._info().get("Architecture")) or want.nodes > 1:
+            return pb.OfferResponse()
+        if want.cpu > total.cpu or want.memory_bytes > total.memory_bytes:
+            return pb.OfferResponse()
+        fits = want.cpu <= free.cpu and want.memory_bytes <= free.memory_bytes
+        offer = pb.Offer(
+            id=self._offer_id(),
+            region="local",
+            instance_type="docker",
+            resources=job_pb2.Resources(cpu=free.cpu, memory_bytes=free.memory_bytes, arch=want.arch),
+            price_per_hour=pb.Money(amount=0.0, currency="USD"),
+            capacity=1 if fits else 0,
+            startup_estimate=duration_pb2.Duration(seconds=1),
+            shareable=True,
+        )
+        return pb.OfferResponse(offers=[offer])
+
+    def Allocate(
+        self, request: pb.AllocateRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.AllocateEvent]:
+        if request.offer_id != self._offer_id():
+            raise InvalidError(f"unknown offer {request.offer_id!r}")
+        ledger = self.ledger()
+        assert ledger.capacity is not None
+        resources = job_pb2.Resources()
+        resources.CopyFrom(request.resources if request.HasField("resources") else ledger.capacity.free())
+        with ledger.claim(request, resources) as claim:
+            if claim.existing:
+                yield pb.AllocateEvent(allocation=claim.existing.allocation)
+                return
+            info = self._info()
+            claim.allocation.region, claim.allocation.instance_type = "local", "docker"
+            claim.allocation.price_per_hour.CopyFrom(pb.Money(amount=0.0, currency="USD"))
+            claim.allocation.metadata.update({
+                "docker_host": self.config.host,
+                "server_version": str(info.get("ServerVersion", "")),
+                "cgroup_version": str(info.get("CgroupVersion", "")),
+            })
+            held = claim.commit(DockerAllocation(CapacityPool(resources), {}))
+        yield pb.AllocateEvent(allocation=held.allocation)
+
+    def Release(self, request: pb.ReleaseRequest, context: grpc.ServicerContext) -> pb.ReleaseResponse:
+        held = self.ledger().release(request.allocation_id)
+        if held is not None:
+            for run in list(held.handle.runs.values()):
+                run.cancel()
+        removed = self._remove_containers(request.allocation_id)
+        return pb.ReleaseResponse(released=held is not None or removed > 0)
+
+    def _remove_containers(self, allocation_id: str) -> int:
+        containers = self.client().containers.list(all=True, filters=labels.filters(allocation_id))
+        for container in containers:
+            with contextlib.suppress(docker.errors.NotFound):
+                container.remove(force=True, v=True)  # v: its anonymous (temporary) volumes too
+        return len(containers)
+
+    def ListAllocations(
+        self, request: pb.ListAllocationsRequest, context: grpc.ServicerContext
+    ) -> pb.ListAllocationsResponse:
+        """Live allocations of this process, plus allocations whose containers outlived an earlier
+        provider process (found by label) so the host can release them."""
+        found = {a.id: a for a in self.ledger().list_by_tags(request.tags)}
+        for container in self.client().containers.list(all=True, filters=labels.filters()):
+            container_labels = container.labels
+            allocation_id = container_labels[labels.ALLOCATION]
+            tags = labels.tags_of(container_labels)
+            if allocation_id in found or any(tags.get(k) != v for k, v in request.tags.items()):
+                continue
+            found[allocation_id] = pb.Allocation(
+                id=allocation_id, tags=tags, state=pb.Allocation.STATE_READY, instance_type="docker",
+                metadata={"orphan": "true", "docker_host": self.config.host},
+            )
+        return pb.ListAllocationsResponse(allocations=list(found.values()))
+
+    # ---- running -----------------------------------------------------------------------------
+
+    def Run(self, request: pb.RunRequest, context: grpc.ServicerContext) -> Iterator[pb.RunEvent]:
+        held = self.ledger().get(request.allocation_id)
+        job = request.job
+        yield status_event(pb.JOB_STATUS_PREPARING, "preparing the image")
+        builder = ImageBuilder(self.client())
+        build_output: list[pb.RunEvent] = []
+        try:
+            image = builder.image_for(
+                job, self.config.base_image,
+                lambda line: build_output.append(log_event(pb.LogChunk.STREAM_STDERR, line.encode())),
+            )
+        except BuildFailed as e:
+            yield from build_output
+            yield event(exit=pb.Exit(status=pb.EXIT_STATUS_ERROR, message=str(e)))
+            return
+        yield from build_output
+        how = "built" if image.built else "reusing"
+        yield status_event(pb.JOB_STATUS_PREPARING, f"{how} {image.reference}")
+        share = held.allocation.resources
+        limit = jobspec.limits(job, self.config, share)
+        slot = job_pb2.Resources(cpu=job.resources.cpu, memory_bytes=job.resources.memory_bytes)
+        held.handle.pool.acquire(slot, JOB_SLOT_WAIT_SECONDS)
+        try:
+            container_labels = labels.container_labels(
+                held.allocation.id, job.id, held.allocation.created_at.ToJsonString(), held.allocation.tags
+            )
+            arguments = jobspec.create_arguments(job, image.reference, self.config, limit, container_labels)
+            self._remove_job_containers(held.allocation.id, job.id)  # a rerun of the same job replaces it
+            container = self.client().containers.create(**arguments)
+            stage_inputs(container, job, arguments["working_dir"])
+            run = ContainerRun(container, job.timeout.ToTimedelta().total_seconds(), limit.memory_bytes)
+            held.handle.runs[job.id] = run
+            context.add_callback(run.cancel)  # the host went away or cancelled: stop the container
+            yield from run.events()
+        finally:
+            held.handle.runs.pop(job.id, None)
+            held.handle.pool.release(slot)
+
+    def _remove_job_containers(self, allocation_id: str, job_id: str) -> None:
+        wanted = labels.filters(allocation_id, job_id)
+        for container in self.client().containers.list(all=True, filters=wanted):
+            container.remove(force=True, v=True)
+
+    def _job_container(self, allocation_id: str, job_id: str) -> Container:
+        found = self.client().containers.list(all=True, filters=labels.filters(allocation_id, job_id))
+        if not found:
+            raise NotFoundError(f"no container of job {job_id!r} in allocation {allocation_id!r}")
+        container: Container = found[0]
+        return container
+
+    def Collect(self, request: pb.CollectRequest, context: grpc.ServicerContext) -> Iterator[pb.CollectChunk]:
+        self.ledger().get(request.allocation_id)
+        container = self._job_container(request.allocation_id, request.job_id)
+        workdir = container.attrs["Config"]["WorkingDir"] or "/"
+        with tempfile.TemporaryDirectory(prefix="bh-docker-collect-") as scratch:
+            archive_path = Path(scratch) / "workdir.tar"
+            bits, _ = container.get_archive(workdir)
+            with archive_path.open("wb") as archive:
+                for chunk in bits:
+                    archive.write(chunk)
+            with tarfile.open(archive_path) as archive:
+                archive.extractall(Path(scratch) / "out", filter="data")
+            root = Path(scratch) / "out" / Path(workdir).name
+            yield from collect_outputs(root, request.outputs)
+
+    def close(self) -> None:
+        """On shutdown: stop running jobs and remove every container of this process's allocations."""
+        if self._ledger is None:
+            return
+        for held in self._ledger.everything():
+            self.Release(pb.ReleaseRequest(allocation_id=held.allocation.id), None)  # type: ignore[arg-type]
