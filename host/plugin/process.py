@@ -21,6 +21,7 @@ from typing import NoReturn
 from benchhub.host.plugin.errors import PluginError, ProtocolMismatchError
 from benchhub.host.plugin.output import PluginOutput
 from benchhub.providers.sdk import wire
+from benchhub.providers.sdk.processes import signal_group
 
 GRACE_SECONDS = 2.0
 HANDSHAKE_TIMEOUT_SECONDS = 10.0
@@ -121,9 +122,9 @@ class PluginProcess:
             for sig in (signal.SIGTERM, signal.SIGKILL):
                 if popen.poll() is not None:
                     break
-                _signal_group(popen.pid, sig)
+                signal_group(popen.pid, sig)
                 _wait(popen, GRACE_SECONDS)
-            _signal_group(popen.pid, signal.SIGKILL)  # anything the plugin left behind in its group
+            signal_group(popen.pid, signal.SIGKILL)  # anything the plugin left behind in its group
             _live.discard(self)
 
     def _read_stdout(self, first_line: queue.Queue[str | None]) -> None:
@@ -139,10 +140,6 @@ def _wait(popen: subprocess.Popen[bytes], seconds: float) -> None:
     with contextlib.suppress(subprocess.TimeoutExpired):
         popen.wait(seconds)
 
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
 
 
 @atexit.register
