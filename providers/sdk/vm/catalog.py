@@ -156,4 +156,3 @@ def _entry(row: dict[str, str]) -> CatalogEntry:
         on_demand_per_hour=float(row["on_demand_per_hour"]),
         spot_per_hour=float(spot) if spot else None,
     )
-

@@ -53,10 +53,10 @@ class SshTarget:
 
 @dataclass(frozen=True)
 class SshTimeouts:
-    connect: float = 10.0        # one connection attempt
-    reachable: float = 300.0     # wait_reachable: until the VM's sshd lets us in
-    retry_delay: float = 2.0     # between attempts
-    attempts: int = 3            # connecting for a job step (transient failures)
+    connect: float = 10.0  # one connection attempt
+    reachable: float = 300.0  # wait_reachable: until the VM's sshd lets us in
+    retry_delay: float = 2.0  # between attempts
+    attempts: int = 3  # connecting for a job step (transient failures)
     interruption_poll: float = 5.0
 
 
@@ -96,7 +96,7 @@ def command_line(job: job_pb2.Job, pid_file: str) -> str:
         raise InvalidError(f"job {job.name or job.id}: a VM job needs a command")
     workdir = working_dir(job.id, job.workdir)
     env = [f"{key}={value}" for key, value in sorted(job.env.items())]
-    inner = f'echo $$ > {shlex.quote(pid_file)} && exec env {shlex.join([*env, "--", *job.command])}'
+    inner = f"echo $$ > {shlex.quote(pid_file)} && exec env {shlex.join([*env, '--', *job.command])}"
     script = f"mkdir -p {shlex.quote(workdir)} && cd {shlex.quote(workdir)} && {inner}"
     return f"setsid -w sh -c {shlex.quote(script)}"
 

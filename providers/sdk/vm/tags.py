@@ -15,7 +15,8 @@ MANAGED = PREFIX + "managed"
 ALLOCATION = PREFIX + "allocation"
 TOKEN = PREFIX + "token"
 OFFER = PREFIX + "offer"
-RESERVED = frozenset({MANAGED, ALLOCATION, TOKEN, OFFER})
+PRICE = PREFIX + "price-per-hour"
+RESERVED = frozenset({MANAGED, ALLOCATION, TOKEN, OFFER, PRICE})
 
 
 def allocation_name(token: str) -> str:
@@ -23,10 +24,14 @@ def allocation_name(token: str) -> str:
     return "bh-" + hashlib.sha256(token.encode()).hexdigest()[:20]
 
 
-def cloud_tags(allocation: str, token: str, offer: str, host_tags: Mapping[str, str]) -> dict[str, str]:
+def cloud_tags(
+    allocation: str, token: str, offer: str, price_per_hour: float, host_tags: Mapping[str, str]
+) -> dict[str, str]:
     """The tags to put on every object of one allocation."""
     tags = {PREFIX + key: value for key, value in host_tags.items()}
-    tags.update({MANAGED: "true", ALLOCATION: allocation, TOKEN: token, OFFER: offer})
+    tags.update(
+        {MANAGED: "true", ALLOCATION: allocation, TOKEN: token, OFFER: offer, PRICE: f"{price_per_hour:.6g}"}
+    )
     return tags
 
 
