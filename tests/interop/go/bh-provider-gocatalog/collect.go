@@ -34,10 +34,15 @@ func (p *provider) Collect(req *providerv1.CollectRequest, stream providerv1.Pro
 	return nil
 }
 
+// sendFile streams one regular file: its chunks in order, the last one
+// (even for an empty file) with last set, the size and the sha256.
 func sendFile(stream providerv1.Provider_CollectServer, output, dir, path string) error {
 	info, err := os.Stat(path)
-	if err != nil || !info.Mode().IsRegular() {
+	if err != nil {
 		return err
+	}
+	if !info.Mode().IsRegular() {
+		return nil
 	}
 	rel, err := filepath.Rel(dir, path)
 	if err != nil {
@@ -48,27 +53,35 @@ func sendFile(stream providerv1.Provider_CollectServer, output, dir, path string
 		return err
 	}
 	defer f.Close()
-	hash := sha256.New()
-	size := int64(0)
-	buf := make([]byte, chunkSize)
-	for {
-		n, err := f.Read(buf)
-		if n > 0 {
-			hash.Write(buf[:n])
-			size += int64(n)
-			if err := stream.Send(&providerv1.CollectChunk{Output: output, Path: rel, Data: buf[:n]}); err != nil {
-				return err
-			}
+	hash, size := sha256.New(), int64(0)
+	current, err := readChunk(f)
+	for err == nil {
+		next, nextErr := readChunk(f)
+		if nextErr != nil {
+			return nextErr
 		}
-		if err == io.EOF {
-			break
+		hash.Write(current)
+		size += int64(len(current))
+		chunk := &providerv1.CollectChunk{Output: output, Path: rel, Data: current}
+		if len(next) == 0 {
+			chunk.Last, chunk.Size, chunk.Sha256 = true, size, hex.EncodeToString(hash.Sum(nil))
+			chunk.Mode = uint32(info.Mode().Perm())
+			return stream.Send(chunk)
 		}
-		if err != nil {
+		if err = stream.Send(chunk); err != nil {
 			return err
 		}
+		current = next
 	}
-	return stream.Send(&providerv1.CollectChunk{
-		Output: output, Path: rel, Last: true, Size: size,
-		Sha256: hex.EncodeToString(hash.Sum(nil)), Mode: uint32(info.Mode().Perm()),
-	})
+	return err
+}
+
+// readChunk reads up to chunkSize bytes; an empty slice at the end of the file.
+func readChunk(r io.Reader) ([]byte, error) {
+	buf := make([]byte, chunkSize)
+	n, err := io.ReadFull(r, buf)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	return buf[:n], err
 }
