@@ -1,0 +1,482 @@
+"""`job "name" { ... }` blocks -> drafts of expanded `JobSpec`s (one per matrix combination).
+
+Cross-job facts (depends_on, inputs) are kept as written; `loader` resolves them once all jobs are
+known. `${param.NAME}` is substituted in command, env, workdir, image, outputs and framework
+attributes; a string that is exactly one `${param.NAME}` keeps the parameter's type in framework
+attributes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, cast
+
+from benchhub.host.config.errors import Position, Problems
+from benchhub.host.config.model import (
+    Framework,
+    JobSpec,
+    Parameter,
+    ParamValue,
+    Placement,
+    Resources,
+    Source,
+    Spot,
+    Target,
+    When,
+)
+from benchhub.host.config.syntax import Block, Node, Ref, Template
+from benchhub.host.config.units import parse_duration, parse_size
+from benchhub.host.config.values import Section, Values, suggestion
+
+FrameworkValidator = Callable[[str, Mapping[str, Any]], list[str]]
+
+JOB_ATTRIBUTES = (
+    "command", "env", "workdir", "timeout", "resources", "source", "params", "depends_on", "when",
+    "outputs", "inputs", "exclusive", "expected_duration", "retries", "placement", "provider", "image",
+)
+JOB_BLOCKS = ("resources", "source", "params", "param", "placement", "framework", "outputs", "env")
+WHEN_CHOICES: tuple[When, ...] = ("on_success", "always", "on_failure")
+TARGETS: tuple[Target, ...] = ("argument", "env", "config_file", "system")
+ARCHES = {"x86_64": "x86_64", "amd64": "x86_64", "arm64": "arm64", "aarch64": "arm64"}
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+Bindings = Mapping[str, ParamValue]
+
+
+@dataclass(frozen=True)
+class ParamDef:
+    name: str
+    values: tuple[ParamValue, ...]
+    matrix: bool
+    pos: Position
+    target: Target = ""
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class InputDraft:
+    path: str
+    ref: Ref
+
+
+@dataclass
+class JobDraft:
+    """A job as written plus its expansions; `depends_on` and `inputs` are resolved by the loader."""
+
+    name: str
+    pos: Position
+    expansions: list[JobSpec] = field(default_factory=list)
+    depends_on: list[tuple[str, Position]] = field(default_factory=list)
+    inputs: list[InputDraft] = field(default_factory=list)
+    outputs: frozenset[str] = frozenset()
+
+
+def format_value(value: ParamValue) -> str:
+    """A parameter value as text: in job ids, commands and env (true/false for bools)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def job_id(name: str, matrix: list[tuple[str, ParamValue]]) -> str:
+    if not matrix:
+        return name
+    return f"{name}[{','.join(f'{k}={format_value(v)}' for k, v in matrix)}]"
+
+
+class JobReader:
+    def __init__(
+        self, problems: Problems, base_dir: Path, providers: set[str],
+        validate_framework: FrameworkValidator | None,
+    ) -> None:
+        self.problems = problems
+        self.values = Values(problems)
+        self.base_dir = base_dir
+        self.providers = providers
+        self.validate_framework = validate_framework
+
+    def read(self, block: Block) -> JobDraft | None:
+        if len(block.labels) != 1:
+            self.problems.add('a job block needs one label: job "name" { ... }', block.pos)
+            return None
+        name = block.labels[0]
+        if not NAME.match(name):
+            self.problems.add(f'job name "{name}": use letters, digits, "_" and "-", starting with a letter',
+                              block.label_positions[0])
+        what = f'job "{name}"'
+        section = Section.of_block(block, what)
+        section.check_names(self.problems, JOB_ATTRIBUTES, JOB_BLOCKS)
+        draft = JobDraft(name, block.pos)
+        params = self.params(section)
+        base = self.fixed_parts(section, draft)
+        self.infer_targets(section, params)
+        frameworks = section.blocks_of("framework")
+        for extra in frameworks[1:]:
+            self.problems.add(f"{what}: only one framework block per job", extra.pos)
+        framework = frameworks[0] if frameworks else None
+        self.check_runnable(section, framework, what, block.pos)
+
+        matrix = [p for p in params if p.matrix]
+        for combination in itertools.product(*(p.values for p in matrix)):
+            chosen = dict(zip((p.name for p in matrix), combination, strict=True))
+            bindings = {p.name: chosen.get(p.name, p.values[0]) for p in params}
+            spec = self.expand(section, base, params, bindings, framework)
+            ident = job_id(name, [(p.name, chosen[p.name]) for p in matrix])
+            draft.expansions.append(replace(spec, id=ident))
+        return draft
+
+    # -- parts that are the same for every expansion -----------------------------------------------
+
+    def fixed_parts(self, section: Section, draft: JobDraft) -> JobSpec:
+        v, what = self.values, section.what
+        spec = JobSpec(id=draft.name, name=draft.name, position=section.pos)
+        if (node := section.get("timeout")) is not None:
+            spec = replace(spec, timeout=v.parsed(node, f"{what}: timeout", parse_duration))
+        if (node := section.get("expected_duration")) is not None:
+            expected = v.parsed(node, f"{what}: expected_duration", parse_duration)
+            spec = replace(spec, expected_duration=expected)
+        if (node := section.get("retries")) is not None:
+            spec = replace(spec, retries=v.integer(node, f"{what}: retries") or 0)
+        if (node := section.get("exclusive")) is not None:
+            spec = replace(spec, exclusive=bool(v.boolean(node, f"{what}: exclusive")))
+        if (node := section.get("when")) is not None:
+            when = v.choice(node, f"{what}: when", WHEN_CHOICES)
+            spec = replace(spec, when=cast(When, when or "on_success"))
+        if (node := section.get("provider")) is not None:
+            spec = replace(spec, provider=self.provider_name(node, f"{what}: provider"))
+        if (node := section.get("depends_on")) is not None:
+            draft.depends_on = self.dependencies(node, what)
+        if (node := section.get("inputs")) is not None:
+            draft.inputs = self.inputs(node, what)
+        resources = section.section("resources", self.problems, v)
+        if resources is not None:
+            spec = replace(spec, resources=self.resources(resources))
+        source = section.get("source")
+        if isinstance(source, Node) and isinstance(source.value, str):
+            spec = replace(spec, source=self.source_path(source.value, None, source.pos))
+        elif (source_section := section.section("source", self.problems, v)) is not None:
+            spec = replace(spec, source=self.source(source_section))
+        placement = section.section("placement", self.problems, v)
+        if placement is not None:
+            spec = replace(spec, placement=self.placement(placement))
+        outputs = section.section("outputs", self.problems, v)
+        if outputs is not None:
+            draft.outputs = frozenset(outputs.attributes)
+        return spec
+
+    def provider_name(self, node: Node, what: str) -> str | None:
+        name = self.values.string(node, what)
+        if name is not None and name not in self.providers:
+            declared = ", ".join(sorted(self.providers))
+            self.problems.add(
+                f'{what}: unknown provider "{name}"{suggestion(name, self.providers)} '
+                f'(declared: {declared}; add a provider "{name}" block)', node.pos,
+            )
+            return None
+        return name
+
+    def dependencies(self, node: Node, what: str) -> list[tuple[str, Position]]:
+        if not isinstance(node.value, tuple):
+            self.values.wrong(f"{what}: depends_on", 'a list of job names like ["build"]', node)
+            return []
+        names = []
+        for item in node.value:
+            value = item.value
+            if isinstance(value, Ref) and len(value.path) == 2 and value.path[0] == "job":
+                names.append((value.path[1], item.pos))
+            elif isinstance(value, str):
+                names.append((value, item.pos))
+            else:
+                self.values.wrong(f"{what}: depends_on element", 'a job name like "build"', item)
+        return names
+
+    def inputs(self, node: Node, what: str) -> list[InputDraft]:
+        entries: list[tuple[str, Node]] = []
+        if isinstance(node.value, tuple):
+            entries = [("", item) for item in node.value]
+        elif isinstance(node.value, Mapping):
+            entries = [(key, attribute.node) for key, attribute in node.value.items()]
+        else:
+            self.values.wrong(f"{what}: inputs", "an object { path = job.NAME.outputs.OUTPUT }", node)
+        drafts = []
+        for path, item in entries:
+            ref = item.value
+            if isinstance(ref, Template) and len(ref.parts) == 1 and isinstance(ref.parts[0], Ref):
+                ref = ref.parts[0]
+            if isinstance(ref, Ref) and len(ref.path) == 4 and ref.path[::2] == ("job", "outputs"):
+                drafts.append(InputDraft(path, ref))
+            else:
+                self.values.wrong(f"{what}: input", "a reference like job.build.outputs.binary", item)
+        return drafts
+
+    def resources(self, section: Section) -> Resources:
+        v, what = self.values, section.what
+        section.check_names(self.problems, ("cpu", "memory", "gpu", "disk", "nodes", "arch"))
+        resources = Resources()
+        if (node := section.get("cpu")) is not None:
+            resources = replace(resources, cpu=v.number(node, f"{what}: cpu") or resources.cpu)
+        if (node := section.get("memory")) is not None:
+            resources = replace(resources, memory_bytes=v.parsed(node, f"{what}: memory", parse_size) or 0)
+        if (node := section.get("disk")) is not None:
+            resources = replace(resources, disk_bytes=v.parsed(node, f"{what}: disk", parse_size) or 0)
+        if (node := section.get("gpu")) is not None:
+            resources = replace(resources, gpu=v.integer(node, f"{what}: gpu") or 0)
+        if (node := section.get("nodes")) is not None:
+            resources = replace(resources, nodes=v.integer(node, f"{what}: nodes", minimum=1) or 1)
+        if (node := section.get("arch")) is not None:
+            arch = v.choice(node, f"{what}: arch", tuple(ARCHES))
+            resources = replace(resources, arch=ARCHES.get(arch or "", ""))
+        return resources
+
+    def source(self, section: Section) -> Source | None:
+        section.check_names(self.problems, ("path", "ref"))
+        path_node = section.get("path")
+        if path_node is None:
+            self.problems.add(f'{section.what}: "path" is required', section.pos)
+            return None
+        path = self.values.string(path_node, f"{section.what}: path")
+        ref_node = section.get("ref")
+        ref = self.values.string(ref_node, f"{section.what}: ref") if ref_node is not None else None
+        return self.source_path(path, ref, path_node.pos) if path is not None else None
+
+    def source_path(self, path: str, ref: str | None, pos: Position) -> Source:
+        if not (self.base_dir / path).is_dir():
+            self.problems.add(f'source path "{path}" is not a directory (relative to {self.base_dir})', pos)
+        return Source(path, ref)
+
+    def placement(self, section: Section) -> Placement:
+        v, what = self.values, section.what
+        section.check_names(self.problems, ("providers", "regions", "spot", "max_price"))
+        placement = Placement()
+        if (node := section.get("providers")) is not None:
+            names = v.strings(node, f"{what}: providers") or []
+            for name, pos in names:
+                self.provider_name(Node(name, pos), f"{what}: providers")
+            placement = replace(placement, providers=tuple(n for n, _ in names))
+        if (node := section.get("regions")) is not None:
+            regions = v.strings(node, f"{what}: regions") or []
+            placement = replace(placement, regions=tuple(n for n, _ in regions))
+        if (node := section.get("spot")) is not None:
+            spot: Spot = None
+            if isinstance(node.value, bool) or node.value == "prefer":
+                spot = cast(Spot, node.value)
+            else:
+                v.wrong(f"{what}: spot", 'true, false or "prefer"', node)
+            placement = replace(placement, spot=spot)
+        if (node := section.get("max_price")) is not None:
+            placement = replace(placement, max_price=v.number(node, f"{what}: max_price"))
+        return placement
+
+    def check_runnable(self, section: Section, framework: Block | None, what: str, pos: Position) -> None:
+        has_command = section.get("command") is not None
+        if has_command and framework is not None:
+            self.problems.add(f"{what}: give either a command or a framework block, not both", framework.pos)
+        if not (has_command or framework or section.get("image") is not None):
+            self.problems.add(f"{what} has nothing to run: set command, image or a framework block", pos)
+
+    # -- parameters ----------------------------------------------------------------------------------
+
+    def params(self, section: Section) -> list[ParamDef]:
+        defs: list[ParamDef] = []
+        params = section.section("params", self.problems, self.values)
+        if params is not None:
+            for name, attribute in params.attributes.items():
+                found = self.param_values(attribute.node, f"{section.what}: param {name}")
+                if found is not None:
+                    defs.append(ParamDef(name, found[0], found[1], attribute.pos))
+        for block in section.blocks_of("param"):
+            defs.extend(self.param_block(block, section.what))
+        seen: dict[str, Position] = {}
+        for d in defs:
+            if not NAME.match(d.name):
+                self.problems.add(f'parameter name "{d.name}": use letters, digits, "_" and "-"', d.pos)
+            if d.name in seen:
+                self.problems.add(f'parameter "{d.name}" is defined twice (first at {seen[d.name]})', d.pos)
+            seen.setdefault(d.name, d.pos)
+        return defs
+
+    def param_block(self, block: Block, job: str) -> list[ParamDef]:
+        if len(block.labels) != 1:
+            self.problems.add('a param block needs one label: param "name" { ... }', block.pos)
+            return []
+        name = block.labels[0]
+        section = Section.of_block(block, f'param "{name}" of {job}')
+        section.check_names(self.problems, ("value", "values", "target", "key"))
+        value_node, values_node = section.get("value"), section.get("values")
+        if (value_node is None) == (values_node is None):
+            self.problems.add(f'{section.what}: set exactly one of "value" and "values"', block.pos)
+            return []
+        node = cast(Node, value_node or values_node)
+        found = self.param_values(node, f"{section.what}: {'value' if value_node else 'values'}")
+        if found is None:
+            return []
+        if values_node is not None and not found[1]:
+            self.values.wrong(f"{section.what}: values", "a list", node)
+            return []
+        target_node, key_node = section.get("target"), section.get("key")
+        target = self.values.choice(target_node, f"{section.what}: target", TARGETS) if target_node else ""
+        key = self.values.string(key_node, f"{section.what}: key") if key_node else ""
+        if target == "env" and not key:
+            self.problems.add(f'{section.what}: target "env" needs a key (the variable name)', block.pos)
+        return [ParamDef(name, found[0], found[1], block.pos, cast(Target, target or ""), key or "")]
+
+    def param_values(self, node: Node, what: str) -> tuple[tuple[ParamValue, ...], bool] | None:
+        items = node.value if isinstance(node.value, tuple) else (node,)
+        values: list[ParamValue] = []
+        for item in items:
+            if isinstance(item.value, str | int | float):
+                values.append(item.value)
+            else:
+                self.values.wrong(what, "a string, number or bool (or a list of them)", item)
+                return None
+        if not values:
+            self.problems.add(f"{what}: an empty list gives no jobs", node.pos)
+            return None
+        return tuple(values), isinstance(node.value, tuple)
+
+    def infer_targets(self, section: Section, params: list[ParamDef]) -> None:
+        """A parameter without an explicit target used in env gets target "env" (key = the variable);
+        one used in the command gets "argument"."""
+        targets: dict[str, tuple[Target, str]] = {}
+        env = section.section("env", self.problems, self.values)
+        for key, attribute in (env.attributes.items() if env else ()):
+            for ref in _param_refs(attribute.node):
+                targets.setdefault(ref, ("env", key))
+        command = section.get("command")
+        for ref in _param_refs(command) if command else ():
+            targets.setdefault(ref, ("argument", ""))
+        for i, d in enumerate(params):
+            if not d.target and d.name in targets:
+                params[i] = replace(d, target=targets[d.name][0], key=targets[d.name][1])
+
+    # -- per-expansion parts ---------------------------------------------------------------------------
+
+    def expand(
+        self, section: Section, base: JobSpec, params: list[ParamDef], bindings: Bindings,
+        framework: Block | None,
+    ) -> JobSpec:
+        what = section.what
+        records = tuple(Parameter(p.name, bindings[p.name], p.target, p.key) for p in params)
+        spec = replace(base, params=records)
+        if (node := section.get("command")) is not None:
+            spec = replace(spec, command=self.command(node, bindings, what))
+        env = self.env(section, bindings)
+        for p in params:
+            if p.target == "env" and p.key:
+                env.setdefault(p.key, format_value(bindings[p.name]))
+        spec = replace(spec, env=env)
+        if (node := section.get("workdir")) is not None:
+            spec = replace(spec, workdir=self.text(node, bindings, f"{what}: workdir") or "")
+        if (node := section.get("image")) is not None:
+            spec = replace(spec, image=self.text(node, bindings, f"{what}: image"))
+        outputs = section.section("outputs", self.problems, self.values)
+        if outputs is not None:
+            globs = {
+                k: self.text(a.node, bindings, f"{what}: outputs.{k}") for k, a in outputs.attributes.items()
+            }
+            spec = replace(spec, outputs={k: g for k, g in globs.items() if g is not None})
+        if framework is not None:
+            spec = replace(spec, framework=self.framework(framework, bindings, what))
+        return spec
+
+    def command(self, node: Node, bindings: Bindings, what: str) -> tuple[str, ...]:
+        if isinstance(node.value, str | Template):
+            return ("sh", "-c", self.text(node, bindings, f"{what}: command") or "")
+        if isinstance(node.value, tuple) and node.value:
+            argv = [self.text(i, bindings, f"{what}: command element", scalars=True) for i in node.value]
+            return tuple(a for a in argv if a is not None)
+        self.values.wrong(f"{what}: command", "a string or a non-empty list of strings", node)
+        return ()
+
+    def env(self, section: Section, bindings: Bindings) -> dict[str, str]:
+        env = section.section("env", self.problems, self.values)
+        out: dict[str, str] = {}
+        for key, attribute in (env.attributes.items() if env else ()):
+            if not ENV_NAME.match(key):
+                message = f'{section.what}: env name "{key}" is not a valid variable name'
+                self.problems.add(message, attribute.pos)
+            value = self.text(attribute.node, bindings, f"{section.what}: env {key}", scalars=True)
+            if value is not None:
+                out[key] = value
+        return out
+
+    def text(self, node: Node, bindings: Bindings, what: str, *, scalars: bool = False) -> str | None:
+        """A string with `${param.x}` substituted; with `scalars`, numbers and bools become text."""
+        value = node.value
+        if scalars and isinstance(value, int | float | bool):
+            return format_value(value)
+        if isinstance(value, str):
+            return value
+        if isinstance(value, Template):
+            parts = value.parts
+            return "".join(p if isinstance(p, str) else format_value(self.lookup(p, bindings)) for p in parts)
+        self.values.wrong(what, "a string", node)
+        return None
+
+    def lookup(self, ref: Ref, bindings: Bindings) -> ParamValue:
+        if len(ref.path) == 2 and ref.path[0] == "param":
+            if ref.path[1] in bindings:
+                return bindings[ref.path[1]]
+            known = ", ".join(sorted(bindings)) or "none"
+            self.problems.add(
+                f'unknown parameter "{ref.path[1]}" in ${{{ref}}}{suggestion(ref.path[1], bindings)} '
+                f"(this job's parameters: {known})", ref.pos,
+            )
+        else:
+            message = f"unsupported reference ${{{ref}}}: only ${{param.NAME}} can be used here"
+            self.problems.add(message, ref.pos)
+        return ""
+
+    def framework(self, block: Block, bindings: Bindings, what: str) -> Framework | None:
+        if len(block.labels) != 1:
+            message = f'{what}: a framework block needs one label: framework "kind" {{ ... }}'
+            self.problems.add(message, block.pos)
+            return None
+        kind = block.labels[0]
+        for nested in block.blocks:
+            self.problems.add(f'{what}: framework "{kind}": nested blocks are not supported', nested.pos)
+        attributes = {name: self.plain(a.node, bindings) for name, a in block.attributes.items()}
+        if self.validate_framework is not None:
+            for message in self.validate_framework(kind, attributes):
+                if not message.startswith("framework"):
+                    message = f'framework "{kind}": {message}'
+                self.problems.add(f"{what}: {message}", _locate(message, block))
+        return Framework(kind, attributes, block.pos)
+
+    def plain(self, node: Node, bindings: Bindings) -> Any:
+        value = node.value
+        if isinstance(value, Template):
+            if len(value.parts) == 1 and isinstance(value.parts[0], Ref):
+                return self.lookup(value.parts[0], bindings)
+            return self.text(node, bindings, "")
+        if isinstance(value, Ref):
+            self.values.wrong("framework attribute", "a value", node)
+            return None
+        if isinstance(value, tuple):
+            return [self.plain(item, bindings) for item in value]
+        if isinstance(value, Mapping):
+            return {k: self.plain(a.node, bindings) for k, a in value.items()}
+        return value
+
+
+def _param_refs(node: Node) -> list[str]:
+    value = node.value
+    if isinstance(value, Template):
+        return [r.path[1] for r in value.refs if len(r.path) == 2 and r.path[0] == "param"]
+    if isinstance(value, tuple):
+        return [name for item in value for name in _param_refs(item)]
+    return []
+
+
+def _locate(message: str, block: Block) -> Position:
+    """The position of the framework attribute a validator's message names (in quotes), else the
+    block's label."""
+    named = re.sub(r"\(known:[^)]*\)", "", message).replace(f'framework "{block.labels[0]}"', "")
+    for name, attribute in block.attributes.items():
+        if f'"{name}"' in named:
+            return attribute.pos
+    return block.label_positions[0] if block.label_positions else block.pos
