@@ -13,7 +13,9 @@ import click
 from benchhub.host.cli.confirm import confirm_or_refuse
 
 JOB_FILE = "job.hcl"
-job_file_argument = click.argument("job_file", default=JOB_FILE, type=click.Path(dir_okay=False, path_type=Path))
+job_file_argument = click.argument(
+    "job_file", default=JOB_FILE, type=click.Path(dir_okay=False, path_type=Path)
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -54,19 +56,31 @@ def validate(job_file: Path) -> int:
 
 @cli.command()
 @job_file_argument
-@click.option("-out", "--out", "out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Save the plan to this file; `bh apply FILE` then runs exactly this plan.")
+@click.option(
+    "-out",
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan to this file; `bh apply FILE` then runs exactly this plan.",
+)
 @click.option("--ref", help="Plan on a snapshot of this git ref instead of the working tree.")
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON event (see `bh apply --json`).")
-@click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 0 when there is nothing to run, 2 on error, 3 when the plan has jobs to run.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the plan as one JSON event (see `bh apply --json`)."
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when there is nothing to run, 2 on error, 3 when the plan has jobs to run.",
+)
 def plan(job_file: Path, out: Path | None, ref: str | None, as_json: bool, detailed_exitcode: bool) -> int:
     """Show each job of JOB_FILE with the chosen provider, offer and estimated cost."""
     from benchhub.host.cli.render import show_plan
-    from benchhub.host.planning.planner import make_plan
     from benchhub.host.planning.planfile import save_plan
+    from benchhub.host.planning.planner import make_plan
+    from benchhub.host.planning.providers import ProviderSession
 
-    the_plan = make_plan(job_file, ref=ref)
+    with ProviderSession(Path.cwd()) as session:
+        the_plan = make_plan(job_file, session, ref=ref)
     show_plan(the_plan, as_json=as_json)
     if out is not None:
         save_plan(the_plan, out)
@@ -82,8 +96,12 @@ def plan(job_file: Path, out: Path | None, ref: str | None, as_json: bool, detai
 @click.option("--auto-approve", is_flag=True, help="Run without asking (required on a non-TTY).")
 @click.option("--parallelism", type=click.IntRange(min=1), help="Jobs running at once (default: settings).")
 @click.option("--ref", help="Run on a snapshot of this git ref instead of the working tree.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print one JSON object per event (stable schema, for CI) instead of progress.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON object per event (stable schema, for CI) instead of progress.",
+)
 def apply(file: Path, auto_approve: bool, parallelism: int | None, ref: str | None, as_json: bool) -> int:
     """Run FILE: a job file (planned now) or a plan saved by `bh plan -out`.
 
@@ -92,21 +110,23 @@ def apply(file: Path, auto_approve: bool, parallelism: int | None, ref: str | No
     """
     from benchhub.host.cli.render import show_plan
     from benchhub.host.cli.run import run_plan
-    from benchhub.host.planning.planfile import is_plan_file, load_plan
-    from benchhub.host.planning.planner import make_plan
+    from benchhub.host.planning.planfile import is_plan_file
+    from benchhub.host.planning.planner import load_plan, make_plan
+    from benchhub.host.planning.providers import ProviderSession
 
-    if is_plan_file(file):
-        if ref is not None:
-            raise click.UsageError("--ref cannot be used with a saved plan (the plan fixed its sources)")
-        the_plan = load_plan(file)
-    else:
-        the_plan = make_plan(file, ref=ref)
-    show_plan(the_plan, as_json=as_json)
-    if not the_plan.jobs:
-        return 0
-    if not auto_approve:
-        confirm_or_refuse("Run this plan?")
-    return run_plan(the_plan, parallelism=parallelism, as_json=as_json)
+    with ProviderSession(Path.cwd()) as session:
+        if is_plan_file(file):
+            if ref is not None:
+                raise click.UsageError("--ref cannot be used with a saved plan (the plan fixed its sources)")
+            the_plan = load_plan(file, session)
+        else:
+            the_plan = make_plan(file, session, ref=ref)
+        show_plan(the_plan, as_json=as_json)
+        if not the_plan.jobs:
+            return 0
+        if not auto_approve:
+            confirm_or_refuse("Run this plan?")
+        return run_plan(the_plan, session, parallelism=parallelism, as_json=as_json)
 
 
 @cli.command()

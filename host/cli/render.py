@@ -16,18 +16,24 @@ from benchhub.host.planning.model import Plan, PlannedJob
 
 
 def plan_event(plan: Plan) -> Event:
-    return Event("plan", {
-        "jobs": [_job_fields(job, plan.currency) for job in plan.jobs],
-        "total_cost": round(plan.total_cost, 6), "currency": plan.currency, "budget": plan.budget,
-        "warnings": list(plan.warnings),
-    })
+    return Event(
+        "plan",
+        {
+            "jobs": [_job_fields(job, plan.currency) for job in plan.jobs],
+            "total_cost": round(plan.total_cost, 6),
+            "currency": plan.currency,
+            "budget": plan.budget,
+            "warnings": list(plan.warnings),
+        },
+    )
 
 
 def _job_fields(job: PlannedJob, currency: str) -> dict[str, Any]:
     chosen = job.chosen
     runner_up = job.runner_up
     return {
-        "id": job.id, "name": job.job.name,
+        "id": job.id,
+        "name": job.job.name,
         "provider": chosen.provider if chosen else None,
         "offer": chosen.offer.id if chosen else None,
         "region": chosen.offer.region if chosen else None,
@@ -35,9 +41,14 @@ def _job_fields(job: PlannedJob, currency: str) -> dict[str, Any]:
         "spot": chosen.offer.spot if chosen else None,
         "estimated_cost": round(chosen.estimated_cost, 6) if chosen else None,
         "currency": currency,
-        "runner_up": {"provider": runner_up.provider, "offer": runner_up.offer.id,
-                      "estimated_cost": round(runner_up.estimated_cost, 6), "why": runner_up.why}
-        if runner_up else None,
+        "runner_up": {
+            "provider": runner_up.provider,
+            "offer": runner_up.offer.id,
+            "estimated_cost": round(runner_up.estimated_cost, 6),
+            "why": runner_up.why,
+        }
+        if runner_up
+        else None,
     }
 
 
@@ -54,12 +65,19 @@ def show_plan(plan: Plan, *, as_json: bool) -> None:
         table.add_column(column, justify="right" if column == "est. cost" else "left", overflow="fold")
     for job in plan.jobs:
         fields = _job_fields(job, plan.currency)
-        offer = " ".join(str(fields[k]) for k in ("instance_type", "region") if fields[k]) or str(fields["offer"])
+        offer = " ".join(str(fields[k]) for k in ("instance_type", "region") if fields[k]) or str(
+            fields["offer"]
+        )
         if fields["spot"]:
             offer += " (spot)"
         runner_up = fields["runner_up"]
-        table.add_row(job.id, str(fields["provider"]), offer, _money(fields["estimated_cost"], plan.currency),
-                      f"{runner_up['provider']}/{runner_up['offer']}: {runner_up['why']}" if runner_up else "-")
+        table.add_row(
+            job.id,
+            str(fields["provider"]),
+            offer,
+            _money(fields["estimated_cost"], plan.currency),
+            f"{runner_up['provider']}/{runner_up['offer']}: {runner_up['why']}" if runner_up else "-",
+        )
     console.print(table)
     budget = f" (budget {_money(plan.budget, plan.currency)})" if plan.budget is not None else ""
     console.print(f"Estimated total: [bold]{_money(plan.total_cost, plan.currency)}[/]{budget}")
@@ -123,12 +141,16 @@ class ProgressDisplay:
         self.console.print(f"{mark} {f['job']} {status}{detail} in {f['duration_s']:.1f}s{note}")
 
     def _on_allocation_failed(self, f: dict[str, Any]) -> None:
-        self.console.print(f"[yellow]![/] {f['job']}: {f['provider']}/{f['offer']} refused "
-                           f"({f['reason']}); trying the next offer")
+        self.console.print(
+            f"[yellow]![/] {f['job']}: {f['provider']}/{f['offer']} refused "
+            f"({f['reason']}); trying the next offer"
+        )
 
     def _on_budget_exhausted(self, f: dict[str, Any]) -> None:
-        self.console.print(f"[yellow]Budget:[/] spent {f['spent']:.4f} + committed {f['committed']:.4f} "
-                           f"{f['currency']} of {f['budget']}; starting no more jobs")
+        self.console.print(
+            f"[yellow]Budget:[/] spent {f['spent']:.4f} + committed {f['committed']:.4f} "
+            f"{f['currency']} of {f['budget']}; starting no more jobs"
+        )
 
     def _on_error(self, f: dict[str, Any]) -> None:
         self.console.print(f"[red]Error:[/] {f['message']}")
@@ -138,4 +160,5 @@ class ProgressDisplay:
         self.console.print(
             f"[{style}]Run {f['run']} {f['status']}[/]: {f['passed']} passed, {f['failed']} failed, "
             f"{f['skipped']} skipped, {f['cancelled']} cancelled in {f['duration_s']:.1f}s, "
-            f"cost {_money(f['cost'], f['currency'])}")
+            f"cost {_money(f['cost'], f['currency'])}"
+        )

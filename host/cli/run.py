@@ -30,7 +30,9 @@ def run_plan(plan: Plan, session: ProviderSession, *, parallelism: int | None, a
         workdir = state_path.parent / "runs" / str(run_id)
         width = parallelism or plan.parallelism
         if as_json:
-            result = _execute(plan, session, recorder, SerialSink(JsonLinesSink(sys.stdout)), run_id, workdir, width)
+            result = _execute(
+                plan, session, recorder, SerialSink(JsonLinesSink(sys.stdout)), run_id, workdir, width
+            )
         else:
             from benchhub.host.cli.render import ProgressDisplay
 
@@ -40,10 +42,25 @@ def run_plan(plan: Plan, session: ProviderSession, *, parallelism: int | None, a
     return result.exit_code
 
 
-def _execute(plan: Plan, session: ProviderSession, recorder: StateRecorder, sink: SerialSink, run_id: int,
-             workdir: Path, parallelism: int) -> RunResult:
-    executor = Executor(plan, str(run_id), session.clients(), recorder, sink, workdir,
-                        parallelism=parallelism, extra_tags={TAG_PROJECT: project_tag(Path.cwd())})
+def _execute(
+    plan: Plan,
+    session: ProviderSession,
+    recorder: StateRecorder,
+    sink: SerialSink,
+    run_id: int,
+    workdir: Path,
+    parallelism: int,
+) -> RunResult:
+    executor = Executor(
+        plan,
+        str(run_id),
+        session.clients(),
+        recorder,
+        sink,
+        workdir,
+        parallelism=parallelism,
+        extra_tags={TAG_PROJECT: project_tag(Path.cwd())},
+    )
     previous = signal.signal(signal.SIGINT, lambda *_: executor.cancel())
     try:
         return executor.run()

@@ -40,8 +40,9 @@ class NoOfferLeft(BenchHubError):
 def error_reason(exc: BaseException) -> str:
     """The provider's ErrorDetail reason of a failed call ("capacity", "auth" ...), else "error"."""
     reason = getattr(exc, "reason", None)
-    name = pb.ErrorDetail.Reason.Name(reason) if isinstance(reason, int) else str(reason or "")
-    return name.removeprefix("REASON_").lower() if name and name != "REASON_UNSPECIFIED" else "error"
+    names: dict[int, str] = {value: name for name, value in pb.ErrorDetail.Reason.items()}
+    name = names.get(reason, "REASON_UNSPECIFIED") if isinstance(reason, int) else "REASON_UNSPECIFIED"
+    return "error" if name == "REASON_UNSPECIFIED" else name.removeprefix("REASON_").lower()
 
 
 @dataclass
@@ -57,8 +58,15 @@ class Lease:
 
 
 class Allocator:
-    def __init__(self, clients: Mapping[str, ProviderClient], recorder: Recorder, tags: Mapping[str, str],
-                 emit: Callable[[Event], None], cancelled: threading.Event, group_sizes: Counter[str]) -> None:
+    def __init__(
+        self,
+        clients: Mapping[str, ProviderClient],
+        recorder: Recorder,
+        tags: Mapping[str, str],
+        emit: Callable[[Event], None],
+        cancelled: threading.Event,
+        group_sizes: Counter[str],
+    ) -> None:
         self._clients = clients
         self._recorder = recorder
         self._tags = dict(tags)
@@ -115,8 +123,13 @@ class Allocator:
         token = uuid.uuid4().hex
         tags = {**self._tags, TAG_JOB: job.id, TAG_TOKEN: token}
         row = self._recorder.allocation_intended(choice.provider, choice.offer.id, token, tags)
-        where = {"run": self._tags.get(TAG_RUN), "job": job.id, "provider": choice.provider,
-                 "offer": choice.offer.id, "attempt": attempt}
+        where = {
+            "run": self._tags.get(TAG_RUN),
+            "job": job.id,
+            "provider": choice.provider,
+            "offer": choice.offer.id,
+            "attempt": attempt,
+        }
         self._emit(Event("job.allocating", where))
         try:
             allocation = client.allocate(choice.offer.id, token, tags, choice.reserve)
@@ -177,8 +190,15 @@ class Allocator:
         try:
             self._clients[lease.provider].release(lease.allocation.id)
         except BenchHubError as exc:
-            self._emit(Event("error", {"message": f"release of {lease.allocation.id} on "
-                                                  f"{lease.provider} failed ({exc}); `bh gc` will retry"}))
+            self._emit(
+                Event(
+                    "error",
+                    {
+                        "message": f"release of {lease.allocation.id} on "
+                        f"{lease.provider} failed ({exc}); `bh gc` will retry"
+                    },
+                )
+            )
             return
         self._recorder.allocation_released(lease.row)
 

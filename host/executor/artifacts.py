@@ -69,9 +69,14 @@ class ArtifactStore:
             for file in files:
                 rel = file.relative_to(base).as_posix()
                 data = file.read_bytes()
-                artifacts.append(job_pb2.Artifact(
-                    name=ref.output, kind=job_pb2.Artifact.KIND_FILE, uri=file.resolve().as_uri(),
-                    digest="sha256:" + hashlib.sha256(data).hexdigest(),
-                    path=f"{ref.path.rstrip('/')}/{rel}" if ref.path else rel, size_bytes=len(data),
-                ))
+                artifacts.append(
+                    job_pb2.Artifact(
+                        name=ref.output,
+                        kind=job_pb2.Artifact.KIND_FILE,
+                        uri=file.resolve().as_uri(),
+                        digest="sha256:" + hashlib.sha256(data).hexdigest(),
+                        path=f"{ref.path.rstrip('/')}/{rel}" if ref.path else rel,
+                        size_bytes=len(data),
+                    )
+                )
         return artifacts

@@ -39,8 +39,14 @@ class Attempt:
 class JobRunner:
     """Runs jobs; `cancel_all()` (any thread) ends every Run stream in progress."""
 
-    def __init__(self, clients: dict[str, ProviderClient], recorder: Recorder, artifacts: ArtifactStore,
-                 logs: Path, cancelled: threading.Event) -> None:
+    def __init__(
+        self,
+        clients: dict[str, ProviderClient],
+        recorder: Recorder,
+        artifacts: ArtifactStore,
+        logs: Path,
+        cancelled: threading.Event,
+    ) -> None:
         self._clients = clients
         self._recorder = recorder
         self._artifacts = artifacts
@@ -62,8 +68,11 @@ class JobRunner:
             message.inputs.extend(self._artifacts.inputs(job.inputs))
             exit_ = self._stream(client, lease, message, row, attempt)
             if exit_ is None:
-                status, text = ("cancelled", "interrupted") if self._cancelled.is_set() else (
-                    "error", "the provider ended Run without an exit status")
+                status, text = (
+                    ("cancelled", "interrupted")
+                    if self._cancelled.is_set()
+                    else ("error", "the provider ended Run without an exit status")
+                )
                 return Attempt(status, None, time.monotonic() - started, text)
             status = STATUS_OF_EXIT.get(exit_.status, "error")
             if job.job.outputs and status in ("passed", "failed"):
@@ -74,8 +83,9 @@ class JobRunner:
             status = "cancelled" if self._cancelled.is_set() else "error"
             return Attempt(status, None, time.monotonic() - started, str(exc))
 
-    def _stream(self, client: ProviderClient, lease: Lease, message: job_pb2.Job, row: int,
-                attempt: int) -> pb.Exit | None:
+    def _stream(
+        self, client: ProviderClient, lease: Lease, message: job_pb2.Job, row: int, attempt: int
+    ) -> pb.Exit | None:
         key = f"{message.id}#{attempt}"
         stream = client.run(lease.allocation.id, message)
         with self._lock:

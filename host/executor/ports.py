@@ -36,7 +36,9 @@ class ProviderClient(Protocol):
 class Recorder(Protocol):
     """The run's record in state. Allocation rows follow intent -> allocated|failed -> released."""
 
-    def allocation_intended(self, provider: str, offer_id: str, token: str, tags: Mapping[str, str]) -> int: ...
+    def allocation_intended(
+        self, provider: str, offer_id: str, token: str, tags: Mapping[str, str]
+    ) -> int: ...
 
     def allocation_made(self, row: int, provider_allocation_id: str) -> None: ...
 
@@ -44,12 +46,22 @@ class Recorder(Protocol):
 
     def allocation_released(self, row: int) -> None: ...
 
-    def job_started(self, job: job_pb2.Job, attempt: int, allocation_row: int, offer: pb.Offer,
-                    provider: str, estimated_cost: float, log_path: str, snapshot_digest: str) -> int: ...
+    def job_started(
+        self,
+        job: job_pb2.Job,
+        attempt: int,
+        allocation_row: int,
+        offer: pb.Offer,
+        provider: str,
+        estimated_cost: float,
+        log_path: str,
+        snapshot_digest: str,
+    ) -> int: ...
 
     def job_sample(self, row: int, sample: pb.ResourceSample) -> None: ...
 
-    def job_finished(self, row: int, status: str, exit: pb.Exit | None, actual_cost: float | None,
-                     error: str | None) -> None: ...
+    def job_finished(
+        self, row: int, status: str, exit: pb.Exit | None, actual_cost: float | None, error: str | None
+    ) -> None: ...
 
     def job_not_run(self, job: job_pb2.Job, status: str, reason: str) -> None: ...

@@ -54,25 +54,51 @@ class StateRecorder:
     def allocation_released(self, row: int) -> None:
         self._state.record_released(row)
 
-    def job_started(self, job: job_pb2.Job, attempt: int, allocation_row: int, offer: pb.Offer,
-                    provider: str, estimated_cost: float, log_path: str, snapshot_digest: str) -> int:
+    def job_started(
+        self,
+        job: job_pb2.Job,
+        attempt: int,
+        allocation_row: int,
+        offer: pb.Offer,
+        provider: str,
+        estimated_cost: float,
+        log_path: str,
+        snapshot_digest: str,
+    ) -> int:
         row = self._state.add_job(
-            self._run, job.id, base_name(job), params=params_of(job), status="running", attempt=attempt,
-            snapshot_digest=snapshot_digest or None, estimated_cost=estimated_cost,
+            self._run,
+            job.id,
+            base_name(job),
+            params=params_of(job),
+            status="running",
+            attempt=attempt,
+            snapshot_digest=snapshot_digest or None,
+            estimated_cost=estimated_cost,
         )
         self._state.update_job(
-            row, provider=provider, offer_id=offer.id, instance_type=offer.instance_type, region=offer.region,
-            price_per_hour=offer.price_per_hour.amount, currency=offer.price_per_hour.currency or None,
-            started=time.time(), log_path=log_path, allocation_id=allocation_row,
+            row,
+            provider=provider,
+            offer_id=offer.id,
+            instance_type=offer.instance_type,
+            region=offer.region,
+            price_per_hour=offer.price_per_hour.amount,
+            currency=offer.price_per_hour.currency or None,
+            started=time.time(),
+            log_path=log_path,
+            allocation_id=allocation_row,
         )
         return row
 
     def job_sample(self, row: int, sample: pb.ResourceSample) -> None:
         record = ResourceSample(
-            t=time.time(), cpu_seconds=sample.cpu_seconds, memory_bytes=sample.memory_bytes,
+            t=time.time(),
+            cpu_seconds=sample.cpu_seconds,
+            memory_bytes=sample.memory_bytes,
             memory_peak_bytes=sample.memory_peak_bytes,
             pids=sample.pids if sample.HasField("pids") else None,
-            throttled_seconds=sample.cpu_throttled_seconds if sample.HasField("cpu_throttled_seconds") else None,
+            throttled_seconds=sample.cpu_throttled_seconds
+            if sample.HasField("cpu_throttled_seconds")
+            else None,
             io_read_bytes=sample.io_read_bytes if sample.HasField("io_read_bytes") else None,
             io_write_bytes=sample.io_write_bytes if sample.HasField("io_write_bytes") else None,
             source=sample.source,
@@ -80,21 +106,31 @@ class StateRecorder:
         with self._lock:
             self._samples.setdefault(row, []).append(record)
 
-    def job_finished(self, row: int, status: str, exit: pb.Exit | None, actual_cost: float | None,
-                     error: str | None) -> None:
+    def job_finished(
+        self, row: int, status: str, exit: pb.Exit | None, actual_cost: float | None, error: str | None
+    ) -> None:
         with self._lock:
             samples = self._samples.pop(row, [])
         self._state.add_resource_samples(row, samples)
-        fields: dict[str, object] = {"status": status, "finished": time.time(), "actual_cost": actual_cost,
-                                     "error": error}
+        fields: dict[str, object] = {
+            "status": status,
+            "finished": time.time(),
+            "actual_cost": actual_cost,
+            "error": error,
+        }
         if exit is not None:
-            fields.update(exit_code=exit.exit_code, wall_seconds=exit.wall_seconds,
-                          user_seconds=exit.user_seconds, sys_seconds=exit.sys_seconds,
-                          cpu_seconds=exit.user_seconds + exit.sys_seconds,
-                          peak_memory_bytes=exit.peak_memory_bytes or None)
+            fields.update(
+                exit_code=exit.exit_code,
+                wall_seconds=exit.wall_seconds,
+                user_seconds=exit.user_seconds,
+                sys_seconds=exit.sys_seconds,
+                cpu_seconds=exit.user_seconds + exit.sys_seconds,
+                peak_memory_bytes=exit.peak_memory_bytes or None,
+            )
         self._state.update_job(row, **fields)
 
     def job_not_run(self, job: job_pb2.Job, status: str, reason: str) -> None:
-        row = self._state.add_job(self._run, job.id, base_name(job), params=params_of(job),
-                                  status=cast(JobStatus, status))
+        row = self._state.add_job(
+            self._run, job.id, base_name(job), params=params_of(job), status=cast(JobStatus, status)
+        )
         self._state.update_job(row, error=reason)

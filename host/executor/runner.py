@@ -41,8 +41,18 @@ class RunResult:
 
 
 class Executor:
-    def __init__(self, plan: Plan, run_id: str, clients: Mapping[str, ProviderClient], recorder: Recorder,
-                 sink: EventSink, workdir: Path, *, parallelism: int, extra_tags: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        run_id: str,
+        clients: Mapping[str, ProviderClient],
+        recorder: Recorder,
+        sink: EventSink,
+        workdir: Path,
+        *,
+        parallelism: int,
+        extra_tags: Mapping[str, str],
+    ) -> None:
         self.plan = plan
         self.run_id = run_id
         self._recorder = recorder
@@ -57,8 +67,9 @@ class Executor:
         tags = {TAG_MANAGED: "true", TAG_RUN: run_id, **extra_tags}
         self._allocator = Allocator(clients, recorder, tags, sink, self._cancelled, groups)
         (workdir / "logs").mkdir(parents=True, exist_ok=True)
-        self._jobs = JobRunner(dict(clients), recorder, ArtifactStore(workdir / "artifacts"),
-                               workdir / "logs", self._cancelled)
+        self._jobs = JobRunner(
+            dict(clients), recorder, ArtifactStore(workdir / "artifacts"), workdir / "logs", self._cancelled
+        )
 
     def log_path(self, job_id: str) -> Path:
         return self._jobs.log_path(job_id)
@@ -70,8 +81,12 @@ class Executor:
 
     def run(self) -> RunResult:
         started = time.monotonic()
-        self._emit(Event("run.started", {"run": self.run_id, "jobs": len(self.plan.jobs),
-                                         "parallelism": self._parallelism}))
+        self._emit(
+            Event(
+                "run.started",
+                {"run": self.run_id, "jobs": len(self.plan.jobs), "parallelism": self._parallelism},
+            )
+        )
         queue: list[PlannedJob] = []
         running: dict[Future[Outcome], PlannedJob] = {}
         try:
@@ -109,12 +124,22 @@ class Executor:
             return True
         if not self._budget_told:
             self._budget_told = True
-            self._emit(Event("budget.exhausted", {"run": self.run_id, "spent": refused.spent,
-                                                  "committed": refused.committed, "budget": refused.budget,
-                                                  "currency": self.plan.currency}))
+            self._emit(
+                Event(
+                    "budget.exhausted",
+                    {
+                        "run": self.run_id,
+                        "spent": refused.spent,
+                        "committed": refused.committed,
+                        "budget": refused.budget,
+                        "currency": self.plan.currency,
+                    },
+                )
+            )
         self._workflow.skip(job.id)
-        self._not_run(job, "skipped", f"budget: {estimate:.4f} more would exceed {refused.budget} "
-                                      f"{self.plan.currency}")
+        self._not_run(
+            job, "skipped", f"budget: {estimate:.4f} more would exceed {refused.budget} {self.plan.currency}"
+        )
         return False
 
     def _not_run(self, job: PlannedJob, status: str, reason: str) -> None:
@@ -137,18 +162,39 @@ class Executor:
             result = self._attempt(job, lease, attempt)
             if result.status != "preempted" or attempt > job.retries or self._cancelled.is_set():
                 return self._finished(job, result, lease)
-            self._emit(Event("job.retrying", {"run": self.run_id, "job": job.id, "reason": "preempted",
-                                              "attempt": attempt + 1}))
+            self._emit(
+                Event(
+                    "job.retrying",
+                    {"run": self.run_id, "job": job.id, "reason": "preempted", "attempt": attempt + 1},
+                )
+            )
             choices = _after_preemption(choices, lease.choice, job.spot == "prefer")
             attempt += 1
 
     def _attempt(self, job: PlannedJob, lease: Lease, attempt: int) -> Attempt:
         choice = lease.choice
-        row = self._recorder.job_started(job.job, attempt, lease.row, choice.offer, choice.provider,
-                                         choice.estimated_cost, str(self._jobs.log_path(job.id)),
-                                         job.snapshot_digest)
-        self._emit(Event("job.started", {"run": self.run_id, "job": job.id, "provider": choice.provider,
-                                         "offer": choice.offer.id, "allocation": lease.allocation.id}))
+        row = self._recorder.job_started(
+            job.job,
+            attempt,
+            lease.row,
+            choice.offer,
+            choice.provider,
+            choice.estimated_cost,
+            str(self._jobs.log_path(job.id)),
+            job.snapshot_digest,
+        )
+        self._emit(
+            Event(
+                "job.started",
+                {
+                    "run": self.run_id,
+                    "job": job.id,
+                    "provider": choice.provider,
+                    "offer": choice.offer.id,
+                    "allocation": lease.allocation.id,
+                },
+            )
+        )
         try:
             result = self._jobs.run(job, lease, attempt, row)
         finally:
@@ -168,27 +214,60 @@ class Executor:
     def _finished(self, job: PlannedJob, result: Attempt, lease: Lease | None) -> Outcome:
         cost = self._costs.get(job.id, 0.0)
         self._budget.settle(job.id, cost)
-        outcome: Outcome = ("passed" if result.status == "passed" else
-                            "cancelled" if result.status == "cancelled" else "failed")
-        self._emit(Event("job.finished", {
-            "run": self.run_id, "job": job.id, "status": outcome,
-            "exit_code": result.exit.exit_code if result.exit else None,
-            "duration_s": round(result.seconds, 3), "cost": round(cost, 6), "currency": self.plan.currency,
-            "message": result.message or (result.status if result.status != outcome else None),
-        }))
+        outcome: Outcome = (
+            "passed"
+            if result.status == "passed"
+            else "cancelled"
+            if result.status == "cancelled"
+            else "failed"
+        )
+        self._emit(
+            Event(
+                "job.finished",
+                {
+                    "run": self.run_id,
+                    "job": job.id,
+                    "status": outcome,
+                    "exit_code": result.exit.exit_code if result.exit else None,
+                    "duration_s": round(result.seconds, 3),
+                    "cost": round(cost, 6),
+                    "currency": self.plan.currency,
+                    "message": result.message or (result.status if result.status != outcome else None),
+                },
+            )
+        )
         return outcome
 
     def _finish(self, seconds: float) -> RunResult:
         count = self._workflow.count
         failed = count("failed")
         status = "interrupted" if self._cancelled.is_set() else ("failed" if failed else "passed")
-        result = RunResult(status, count("passed"), failed, count("skipped"), count("cancelled"),
-                           sum(self._costs.values()), seconds)
-        self._emit(Event("run.finished", {
-            "run": self.run_id, "status": status, "passed": result.passed, "failed": failed,
-            "skipped": result.skipped, "cancelled": result.cancelled, "duration_s": round(seconds, 3),
-            "cost": round(result.cost, 6), "currency": self.plan.currency, "exit_code": result.exit_code,
-        }))
+        result = RunResult(
+            status,
+            count("passed"),
+            failed,
+            count("skipped"),
+            count("cancelled"),
+            sum(self._costs.values()),
+            seconds,
+        )
+        self._emit(
+            Event(
+                "run.finished",
+                {
+                    "run": self.run_id,
+                    "status": status,
+                    "passed": result.passed,
+                    "failed": failed,
+                    "skipped": result.skipped,
+                    "cancelled": result.cancelled,
+                    "duration_s": round(seconds, 3),
+                    "cost": round(result.cost, 6),
+                    "currency": self.plan.currency,
+                    "exit_code": result.exit_code,
+                },
+            )
+        )
         return result
 
 

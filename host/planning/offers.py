@@ -23,8 +23,11 @@ class Gathered:
     warnings: list[str] = field(default_factory=list)
 
 
-def gather_offers(clients: Mapping[str, ProviderClient], requests: Sequence[pb.OfferRequest],
-                  timeout: float = OFFER_TIMEOUT_SECONDS) -> Gathered:
+def gather_offers(
+    clients: Mapping[str, ProviderClient],
+    requests: Sequence[pb.OfferRequest],
+    timeout: float = OFFER_TIMEOUT_SECONDS,
+) -> Gathered:
     """Every provider's offers for every distinct request (deduplicated by offer id)."""
     gathered = Gathered()
     if not clients:
@@ -34,7 +37,9 @@ def gather_offers(clients: Mapping[str, ProviderClient], requests: Sequence[pb.O
     done, late = wait(futures, timeout=timeout)
     pool.shutdown(wait=False, cancel_futures=True)  # a hung provider's thread ends when it is closed
     for future in late:
-        gathered.warnings.append(f"provider {futures[future]} did not answer Offer within {timeout:g}s; skipped")
+        gathered.warnings.append(
+            f"provider {futures[future]} did not answer Offer within {timeout:g}s; skipped"
+        )
     for future in done:
         name = futures[future]
         try:

@@ -30,21 +30,33 @@ def to_demand(spec: JobSpec) -> sched.JobDemand:
     return sched.JobDemand(
         id=spec.id,
         resources=sched.Resources(r.cpu, r.memory_bytes, r.gpu, r.disk_bytes, r.nodes, r.arch),
-        expected_duration=spec.expected_duration, exclusive=spec.exclusive,
+        expected_duration=spec.expected_duration,
+        exclusive=spec.exclusive,
         constraints=sched.Constraints(providers, placement.regions, placement.spot, placement.max_price),
     )
 
 
 def to_offer(provider: str, offer: pb.Offer, billing: Billing) -> sched.Offer:
     r = offer.resources
-    startup = offer.startup_estimate.ToTimedelta().total_seconds() if offer.HasField("startup_estimate") else 0.0
+    startup = (
+        offer.startup_estimate.ToTimedelta().total_seconds() if offer.HasField("startup_estimate") else 0.0
+    )
     return sched.Offer(
-        provider=provider, id=offer.id, region=offer.region, zone=offer.zone, instance_type=offer.instance_type,
+        provider=provider,
+        id=offer.id,
+        region=offer.region,
+        zone=offer.zone,
+        instance_type=offer.instance_type,
         resources=sched.Resources(r.cpu, r.memory_bytes, r.gpu, r.disk_bytes, max(1, r.nodes), r.arch),
-        price_per_hour=offer.price_per_hour.amount, currency=offer.price_per_hour.currency or "USD",
-        spot=offer.spot, interruption_rate=offer.interruption_rate, capacity=offer.capacity,
-        startup_seconds=startup, billing_granularity_seconds=billing.granularity_s,
-        billing_minimum_seconds=billing.minimum_s, shareable=offer.shareable,
+        price_per_hour=offer.price_per_hour.amount,
+        currency=offer.price_per_hour.currency or "USD",
+        spot=offer.spot,
+        interruption_rate=offer.interruption_rate,
+        capacity=offer.capacity,
+        startup_seconds=startup,
+        billing_granularity_seconds=billing.granularity_s,
+        billing_minimum_seconds=billing.minimum_s,
+        shareable=offer.shareable,
     )
 
 
@@ -58,21 +70,35 @@ class Placed:
     group: dict[str, str] = field(default_factory=dict)
 
 
-def place_levels(levels: Sequence[Sequence[JobSpec]], offers: Mapping[str, list[pb.Offer]],
-                 billing: Mapping[str, Billing], *, batch: int, currency: str | None,
-                 history: Mapping[str, float]) -> Placed:
+def place_levels(
+    levels: Sequence[Sequence[JobSpec]],
+    offers: Mapping[str, list[pb.Offer]],
+    billing: Mapping[str, Billing],
+    *,
+    batch: int,
+    currency: str | None,
+    history: Mapping[str, float],
+) -> Placed:
     placer = _Placer(offers, billing, currency, history, {s.id: s for level in levels for s in level})
     for number, level in enumerate(levels):
         for start in range(0, len(level), batch):
-            placer.place(level[start:start + batch], f"{number}.{start}")
+            placer.place(level[start : start + batch], f"{number}.{start}")
     return placer.placed
 
 
 class _Placer:
-    def __init__(self, offers: Mapping[str, list[pb.Offer]], billing: Mapping[str, Billing],
-                 currency: str | None, history: Mapping[str, float], specs: Mapping[str, JobSpec]) -> None:
+    def __init__(
+        self,
+        offers: Mapping[str, list[pb.Offer]],
+        billing: Mapping[str, Billing],
+        currency: str | None,
+        history: Mapping[str, float],
+        specs: Mapping[str, JobSpec],
+    ) -> None:
         self.protos = {(name, o.id): o for name, found in offers.items() for o in found}
-        self.offers = [to_offer(name, o, billing.get(name, Billing())) for (name, _), o in self.protos.items()]
+        self.offers = [
+            to_offer(name, o, billing.get(name, Billing())) for (name, _), o in self.protos.items()
+        ]
         self.policy = sched.Policy(currency=currency)
         self.history = history
         self.specs = specs
@@ -90,7 +116,9 @@ class _Placer:
         for unplaced in placement.unplaced:  # fits alone; at run time it waits for the capacity
             self.place([self.specs[unplaced.job_id]], f"{group_prefix}.{unplaced.job_id}")
 
-    def _record(self, job_id: str, where: sched.JobPlacement, allocation: sched.Allocation, group: str) -> None:
+    def _record(
+        self, job_id: str, where: sched.JobPlacement, allocation: sched.Allocation, group: str
+    ) -> None:
         own = self.specs[job_id].resources.to_proto()
         shared = len(allocation.job_ids) > 1
         chosen = self._choice(allocation.offer, where.cost, _reserve(allocation.reserve) if shared else own)
@@ -98,14 +126,22 @@ class _Placer:
         self.placed.choices[job_id] = (chosen, *alternatives)
         runner_up = where.runner_up
         self.placed.runner_up[job_id] = (
-            self._choice(runner_up.offer, runner_up.cost, own, runner_up.why) if runner_up else None)
+            self._choice(runner_up.offer, runner_up.cost, own, runner_up.why) if runner_up else None
+        )
         self.placed.group[job_id] = f"{group}.{where.allocation}" if shared else ""
 
     def _choice(self, offer: sched.Offer, cost: float, reserve: job_pb2.Resources, why: str = "") -> Choice:
         """A Choice on `offer`; only a shareable offer is reserved in part, others whole."""
-        return Choice(offer.provider, self.protos[offer.key], cost,
-                      reserve if offer.shareable else job_pb2.Resources(), why)
+        return Choice(
+            offer.provider,
+            self.protos[offer.key],
+            cost,
+            reserve if offer.shareable else job_pb2.Resources(),
+            why,
+        )
 
 
 def _reserve(r: sched.Resources) -> job_pb2.Resources:
-    return job_pb2.Resources(cpu=r.cpu, memory_bytes=r.memory_bytes, gpu=r.gpu, disk_bytes=r.disk_bytes, arch=r.arch)
+    return job_pb2.Resources(
+        cpu=r.cpu, memory_bytes=r.memory_bytes, gpu=r.gpu, disk_bytes=r.disk_bytes, arch=r.arch
+    )

@@ -41,9 +41,15 @@ def is_plan_file(path: Path) -> bool:
 
 def save_plan(plan: Plan, path: Path) -> None:
     document = {
-        "format": FORMAT, "job_file": plan.job_file, "job_file_digest": plan.job_file_digest,
-        "currency": plan.currency, "budget": plan.budget, "parallelism": plan.parallelism, "ref": plan.ref,
-        "sources": plan.sources, "warnings": plan.warnings,
+        "format": FORMAT,
+        "job_file": plan.job_file,
+        "job_file_digest": plan.job_file_digest,
+        "currency": plan.currency,
+        "budget": plan.budget,
+        "parallelism": plan.parallelism,
+        "ref": plan.ref,
+        "sources": plan.sources,
+        "warnings": plan.warnings,
         "billing": {name: [b.granularity_s, b.minimum_s] for name, b in plan.billing.items()},
         "jobs": [_job_to_dict(job) for job in plan.jobs],
     }
@@ -59,10 +65,15 @@ def read_plan(path: Path) -> Plan:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise UsageError(f"{path}: not a plan file of this bh (expected format {FORMAT})")
     return Plan(
-        job_file=document["job_file"], job_file_digest=document["job_file_digest"],
-        jobs=[_job_from_dict(job) for job in document["jobs"]], currency=document["currency"],
-        budget=document["budget"], parallelism=document["parallelism"], ref=document["ref"],
-        sources=document["sources"], warnings=document["warnings"],
+        job_file=document["job_file"],
+        job_file_digest=document["job_file_digest"],
+        jobs=[_job_from_dict(job) for job in document["jobs"]],
+        currency=document["currency"],
+        budget=document["budget"],
+        parallelism=document["parallelism"],
+        ref=document["ref"],
+        sources=document["sources"],
+        warnings=document["warnings"],
         billing={name: Billing(*rules) for name, rules in document["billing"].items()},
     )
 
@@ -74,39 +85,56 @@ def check_unchanged(plan: Plan, path: Path, current_sources: dict[str, str]) -> 
         raise StalePlanError(f"{path}: {plan.job_file} changed since this plan was made; run `bh plan` again")
     changed = sorted(src for src, digest in plan.sources.items() if current_sources.get(src) != digest)
     if changed:
-        raise StalePlanError(f"{path}: source {', '.join(changed)} changed since this plan was made; "
-                             "run `bh plan` again")
+        raise StalePlanError(
+            f"{path}: source {', '.join(changed)} changed since this plan was made; run `bh plan` again"
+        )
 
 
 def _job_to_dict(job: PlannedJob) -> dict[str, Any]:
     return {
         "job": json_format.MessageToDict(job.job),
         "choices": [_choice_to_dict(c) for c in job.choices],
-        "depends_on": list(job.depends_on), "when": job.when,
+        "depends_on": list(job.depends_on),
+        "when": job.when,
         "inputs": [[i.job, i.output, i.path] for i in job.inputs],
-        "retries": job.retries, "spot": job.spot, "group": job.group,
+        "retries": job.retries,
+        "spot": job.spot,
+        "group": job.group,
         "snapshot_digest": job.snapshot_digest,
         "runner_up": _choice_to_dict(job.runner_up) if job.runner_up else None,
     }
 
 
 def _choice_to_dict(choice: Choice) -> dict[str, Any]:
-    return {"provider": choice.provider, "offer": json_format.MessageToDict(choice.offer),
-            "estimated_cost": choice.estimated_cost, "reserve": json_format.MessageToDict(choice.reserve),
-            "why": choice.why}
+    return {
+        "provider": choice.provider,
+        "offer": json_format.MessageToDict(choice.offer),
+        "estimated_cost": choice.estimated_cost,
+        "reserve": json_format.MessageToDict(choice.reserve),
+        "why": choice.why,
+    }
 
 
 def _choice_from_dict(data: dict[str, Any]) -> Choice:
-    return Choice(data["provider"], json_format.ParseDict(data["offer"], pb.Offer()), data["estimated_cost"],
-                  json_format.ParseDict(data["reserve"], job_pb2.Resources()), data["why"])
+    return Choice(
+        data["provider"],
+        json_format.ParseDict(data["offer"], pb.Offer()),
+        data["estimated_cost"],
+        json_format.ParseDict(data["reserve"], job_pb2.Resources()),
+        data["why"],
+    )
 
 
 def _job_from_dict(data: dict[str, Any]) -> PlannedJob:
     return PlannedJob(
         job=json_format.ParseDict(data["job"], job_pb2.Job()),
         choices=tuple(_choice_from_dict(c) for c in data["choices"]),
-        depends_on=tuple(data["depends_on"]), when=data["when"],
-        inputs=tuple(InputRef(*i) for i in data["inputs"]), retries=data["retries"], spot=data["spot"],
-        group=data["group"], snapshot_digest=data["snapshot_digest"],
+        depends_on=tuple(data["depends_on"]),
+        when=data["when"],
+        inputs=tuple(InputRef(*i) for i in data["inputs"]),
+        retries=data["retries"],
+        spot=data["spot"],
+        group=data["group"],
+        snapshot_digest=data["snapshot_digest"],
         runner_up=_choice_from_dict(data["runner_up"]) if data["runner_up"] else None,
     )

@@ -16,7 +16,7 @@ from benchhub.host.planning.placing import place_levels
 from benchhub.host.planning.planfile import check_unchanged, file_digest, read_plan
 from benchhub.host.planning.providers import ProviderSession
 from benchhub.host.planning.sources import Sources
-from benchhub.host.state import State, default_state_path
+from benchhub.host.state import Snapshot, State, default_state_path
 from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.provider.v1 import provider_pb2 as pb
 
@@ -31,7 +31,11 @@ def provider_configs(config: Config) -> dict[str, Mapping[str, Any]]:
 
 
 def make_plan(job_file: Path, session: ProviderSession, *, ref: str | None) -> Plan:
-    config = load_workflow(job_file)
+    return plan_config(load_workflow(job_file), job_file, session, ref=ref)
+
+
+def plan_config(config: Config, job_file: Path, session: ProviderSession, *, ref: str | None) -> Plan:
+    """Snapshot the sources, gather offers, place the jobs; refuses a plan above the budget."""
     session.start(provider_configs(config))
     project = Path.cwd()
     sources = Sources(project, ref)
@@ -42,28 +46,45 @@ def make_plan(job_file: Path, session: ProviderSession, *, ref: str | None) -> P
         raise BenchHubError("no provider answered with offers: " + "; ".join(warnings))
     settings = config.settings
     placed = place_levels(
-        _levels(config.jobs), gathered.offers, session.billing(), batch=settings.parallelism,
-        currency=settings.budget.currency if settings.budget else None, history=_history(project, config.jobs),
+        _levels(config.jobs),
+        gathered.offers,
+        session.billing(),
+        batch=settings.parallelism,
+        currency=settings.budget.currency if settings.budget else None,
+        history=_history(project, config.jobs),
     )
     jobs = [
         PlannedJob(
-            job=_job_message(spec, digests[spec.id], sources), choices=placed.choices[spec.id],
-            depends_on=spec.depends_on, when=spec.when,
-            inputs=tuple(InputRef(i.job, i.output, i.path) for i in spec.inputs), retries=spec.retries,
-            spot=_spot_mode(spec), group=placed.group[spec.id], snapshot_digest=digests[spec.id].digest
-            if digests[spec.id] else "", runner_up=placed.runner_up[spec.id],
+            job=_job_message(spec, digests[spec.id], sources),
+            choices=placed.choices[spec.id],
+            depends_on=spec.depends_on,
+            when=spec.when,
+            inputs=tuple(InputRef(i.job, i.output, i.path) for i in spec.inputs),
+            retries=spec.retries,
+            spot=_spot_mode(spec),
+            group=placed.group[spec.id],
+            snapshot_digest=_digest(digests[spec.id]),
+            runner_up=placed.runner_up[spec.id],
         )
         for spec in config.jobs
     ]
     plan = Plan(
-        job_file=str(job_file), job_file_digest=file_digest(job_file), jobs=jobs,
-        currency=placed.currency or "USD", budget=settings.budget.amount if settings.budget else None,
-        parallelism=settings.parallelism, ref=ref, sources=sources.digests(), billing=session.billing(),
+        job_file=str(job_file),
+        job_file_digest=file_digest(job_file),
+        jobs=jobs,
+        currency=placed.currency or "USD",
+        budget=settings.budget.amount if settings.budget else None,
+        parallelism=settings.parallelism,
+        ref=ref,
+        sources=sources.digests(),
+        billing=session.billing(),
         warnings=warnings,
     )
     if plan.budget is not None and plan.total_cost > plan.budget:
-        raise OverBudgetError(f"the plan's estimated cost {plan.total_cost:.4f} {plan.currency} is above the "
-                              f"budget of {plan.budget:g} {plan.currency}; nothing was run")
+        raise OverBudgetError(
+            f"the plan's estimated cost {plan.total_cost:.4f} {plan.currency} is above the "
+            f"budget of {plan.budget:g} {plan.currency}; nothing was run"
+        )
     return plan
 
 
@@ -83,10 +104,13 @@ def load_plan(path: Path, session: ProviderSession) -> Plan:
 def _offer_requests(specs: Sequence[JobSpec]) -> list[pb.OfferRequest]:
     requests: dict[bytes, pb.OfferRequest] = {}
     for spec in specs:
-        spot = {True: pb.SPOT_POLICY_ONLY, False: pb.SPOT_POLICY_NEVER}.get(spec.placement.spot,  # type: ignore[arg-type]
-                                                                            pb.SPOT_POLICY_ALLOW)
-        request = pb.OfferRequest(min_resources=spec.resources.to_proto(), regions=spec.placement.regions,
-                                  spot=spot)
+        spot = {True: pb.SPOT_POLICY_ONLY, False: pb.SPOT_POLICY_NEVER}.get(
+            spec.placement.spot,  # type: ignore[arg-type]
+            pb.SPOT_POLICY_ALLOW,
+        )
+        request = pb.OfferRequest(
+            min_resources=spec.resources.to_proto(), regions=spec.placement.regions, spot=spot
+        )
         requests.setdefault(request.SerializeToString(deterministic=True), request)
     return list(requests.values())
 
@@ -116,17 +140,28 @@ def _history(project: Path, specs: Sequence[JobSpec]) -> dict[str, float]:
     return {job_id: statistics.median(runs) for job_id, runs in medians.items() if runs}
 
 
+def _digest(snapshot: Snapshot | None) -> str:
+    return snapshot.digest if snapshot is not None else ""
+
+
 def _spot_mode(spec: JobSpec) -> SpotMode:
-    return {True: "allow", False: "never", "prefer": "prefer"}.get(spec.placement.spot, "allow")  # type: ignore[arg-type, return-value]
+    spot = spec.placement.spot
+    return "prefer" if spot == "prefer" else "never" if spot is False else "allow"
 
 
-def _job_message(spec: JobSpec, snapshot: Any, sources: Sources) -> job_pb2.Job:
+def _job_message(spec: JobSpec, snapshot: Snapshot | None, sources: Sources) -> job_pb2.Job:
     job = job_pb2.Job(
-        id=spec.id, name=spec.id, command=list(spec.command), image=spec.image or "", env=dict(spec.env),
-        workdir=spec.workdir, resources=spec.resources.to_proto(),
+        id=spec.id,
+        name=spec.id,
+        command=list(spec.command),
+        image=spec.image or "",
+        env=dict(spec.env),
+        workdir=spec.workdir,
+        resources=spec.resources.to_proto(),
         parameters=[p.to_proto() for p in spec.params],
         outputs=[job_pb2.Output(name=name, glob=glob) for name, glob in spec.outputs.items()],
-        labels={"benchhub/job": spec.name}, exclusive=spec.exclusive,
+        labels={"benchhub/job": spec.name},
+        exclusive=spec.exclusive,
     )
     if spec.timeout:
         job.timeout.FromSeconds(int(spec.timeout))

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from benchhub.host.errors import BenchHubError
-from benchhub.host.plugin import ProviderClient, launch
 from benchhub.host.planning.model import Billing
+from benchhub.host.plugin import ProviderClient, launch
 from benchhub.proto.provider.v1 import provider_pb2 as pb
 
 
@@ -22,7 +22,9 @@ class Connected:
     @property
     def billing(self) -> Billing:
         rules = self.schema.billing
-        granularity = rules.granularity.ToTimedelta().total_seconds() if rules.HasField("granularity") else 1.0
+        granularity = (
+            rules.granularity.ToTimedelta().total_seconds() if rules.HasField("granularity") else 1.0
+        )
         minimum = rules.minimum.ToTimedelta().total_seconds() if rules.HasField("minimum") else 0.0
         return Billing(granularity_s=granularity or 1.0, minimum_s=minimum)
 

@@ -19,7 +19,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -51,11 +50,19 @@ class FakeCloudProvider(provider_pb2_grpc.ProviderServicer):
     def GetSchema(self, request: pb.GetSchemaRequest, context: grpc.ServicerContext) -> pb.GetSchemaResponse:
         A = pb.Attribute
         return pb.GetSchemaResponse(
-            name=self.name, version="0.0.1-fake", protocol_version=1,
-            config=[A(name="price", type=A.TYPE_NUMBER), A(name="spot", type=A.TYPE_BOOL),
-                    A(name="refuse", type=A.TYPE_LIST), A(name="preempt", type=A.TYPE_NUMBER),
-                    A(name="ledger", type=A.TYPE_STRING)],
-            capabilities=pb.Capabilities(runtimes=[pb.Capabilities.RUNTIME_VM], spot=True, regions=["fake-1"]),
+            name=self.name,
+            version="0.0.1-fake",
+            protocol_version=1,
+            config=[
+                A(name="price", type=A.TYPE_NUMBER),
+                A(name="spot", type=A.TYPE_BOOL),
+                A(name="refuse", type=A.TYPE_LIST),
+                A(name="preempt", type=A.TYPE_NUMBER),
+                A(name="ledger", type=A.TYPE_STRING),
+            ],
+            capabilities=pb.Capabilities(
+                runtimes=[pb.Capabilities.RUNTIME_VM], spot=True, regions=["fake-1"]
+            ),
         )
 
     def Configure(self, request: pb.ConfigureRequest, context: grpc.ServicerContext) -> pb.ConfigureResponse:
@@ -73,12 +80,20 @@ class FakeCloudProvider(provider_pb2_grpc.ProviderServicer):
 
     def _offer(self, shape: str, cpu: float, memory: int, price: float, *, spot: bool) -> pb.Offer:
         return pb.Offer(
-            id=f"{shape}-{'spot' if spot else 'od'}", region="fake-1", zone="fake-1a", instance_type=shape,
-            resources=job_pb2.Resources(cpu=cpu, memory_bytes=memory), spot=spot, capacity=-1,
-            price_per_hour=pb.Money(amount=price, currency="USD"), interruption_rate=0.1 if spot else 0.0,
+            id=f"{shape}-{'spot' if spot else 'od'}",
+            region="fake-1",
+            zone="fake-1a",
+            instance_type=shape,
+            resources=job_pb2.Resources(cpu=cpu, memory_bytes=memory),
+            spot=spot,
+            capacity=-1,
+            price_per_hour=pb.Money(amount=price, currency="USD"),
+            interruption_rate=0.1 if spot else 0.0,
         )
 
-    def Allocate(self, request: pb.AllocateRequest, context: grpc.ServicerContext) -> Iterator[pb.AllocateEvent]:
+    def Allocate(
+        self, request: pb.AllocateRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.AllocateEvent]:
         shape, kind = request.offer_id.split("-")
         if shape in self.config.get("refuse", []):
             raise errors.CapacityError(f"no {shape} capacity in fake-1a", instance_type=shape)
@@ -98,8 +113,12 @@ class FakeCloudProvider(provider_pb2_grpc.ProviderServicer):
         _stage(request.job, workdir)
         started = time.monotonic()
         process = subprocess.Popen(
-            list(request.job.command), cwd=workdir, env={**os.environ, **request.job.env},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+            list(request.job.command),
+            cwd=workdir,
+            env={**os.environ, **request.job.env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         context.add_callback(lambda: _kill(process))
         yield pb.RunEvent(status=pb.StatusChange(status=pb.JOB_STATUS_RUNNING))
@@ -108,14 +127,18 @@ class FakeCloudProvider(provider_pb2_grpc.ProviderServicer):
             self.preempted += preempt
         if preempt:
             _kill(process)
-            yield pb.RunEvent(exit=pb.Exit(status=pb.EXIT_STATUS_PREEMPTED, message="spot instance reclaimed"))
+            yield pb.RunEvent(
+                exit=pb.Exit(status=pb.EXIT_STATUS_PREEMPTED, message="spot instance reclaimed")
+            )
             return
         assert process.stdout is not None
         for line in process.stdout:
             yield pb.RunEvent(log=pb.LogChunk(stream=pb.LogChunk.STREAM_STDOUT, data=line))
         code = process.wait()
         status = pb.EXIT_STATUS_SUCCEEDED if code == 0 else pb.EXIT_STATUS_FAILED
-        yield pb.RunEvent(exit=pb.Exit(status=status, exit_code=code, wall_seconds=time.monotonic() - started))
+        yield pb.RunEvent(
+            exit=pb.Exit(status=status, exit_code=code, wall_seconds=time.monotonic() - started)
+        )
 
     def Collect(self, request: pb.CollectRequest, context: grpc.ServicerContext) -> Iterator[pb.CollectChunk]:
         yield from collect_outputs(self.ledger.get(request.allocation_id).handle, request.outputs)
@@ -127,8 +150,9 @@ class FakeCloudProvider(provider_pb2_grpc.ProviderServicer):
         self._save_ledger()
         return pb.ReleaseResponse(released=held is not None)
 
-    def ListAllocations(self, request: pb.ListAllocationsRequest,
-                        context: grpc.ServicerContext) -> pb.ListAllocationsResponse:
+    def ListAllocations(
+        self, request: pb.ListAllocationsRequest, context: grpc.ServicerContext
+    ) -> pb.ListAllocationsResponse:
         live = self.ledger.list_by_tags(request.tags)
         known = {a.id for a in live}
         path = self.config.get("ledger")
@@ -141,8 +165,9 @@ class FakeCloudProvider(provider_pb2_grpc.ProviderServicer):
         return pb.ListAllocationsResponse(allocations=live)
 
     def _adopt(self, allocation: pb.Allocation) -> None:
-        request = pb.AllocateRequest(offer_id=allocation.offer_id, idempotency_token=allocation.idempotency_token,
-                                     tags=allocation.tags)
+        request = pb.AllocateRequest(
+            offer_id=allocation.offer_id, idempotency_token=allocation.idempotency_token, tags=allocation.tags
+        )
         with self.ledger.claim(request, job_pb2.Resources()) as claim:
             claim.allocation.CopyFrom(allocation)
             claim.commit(Path(tempfile.mkdtemp(prefix=f"{self.name}-")))
@@ -168,7 +193,7 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
 
 
 def main() -> None:
-    serve(FakeCloudProvider(Path(sys.argv[0]).name.removeprefix("bh-provider-")))
+    serve(FakeCloudProvider(os.environ["BH_FAKE_PROVIDER_NAME"]))
 
 
 if __name__ == "__main__":

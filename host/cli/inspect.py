@@ -1,0 +1,127 @@
+"""`bh status` and `bh logs`: reading the project's state and log files."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from benchhub.host.errors import BenchHubError
+from benchhub.host.state import Job, Run, State, default_state_path
+
+FOLLOW_POLL_SECONDS = 0.2
+
+
+def _state() -> State:
+    path = default_state_path(Path.cwd())
+    if not path.exists():
+        raise BenchHubError("no BenchHub state here (.bh/state.db); run `bh apply` first")
+    return State(path)
+
+
+def show_status(run_id: int | None, *, as_json: bool) -> None:
+    with _state() as state:
+        if run_id is None:
+            runs = state.runs(limit=20)
+            if as_json:
+                print(json.dumps([asdict(r) for r in runs]))
+            else:
+                _runs_table(runs)
+            return
+        run = state.run(run_id)
+        jobs = state.jobs(run_id)
+        allocations = state.allocations(run_id=run_id)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "run": asdict(run),
+                    "jobs": [asdict(j) for j in jobs],
+                    "allocations": [asdict(a) for a in allocations],
+                }
+            )
+        )
+        return
+    console = Console()
+    _runs_table([run], console)
+    table = Table(title="Jobs", title_justify="left")
+    for column in ("job", "attempt", "status", "exit", "provider", "offer", "wall s", "cost", "error"):
+        table.add_column(column, overflow="fold")
+    for job in jobs:
+        table.add_row(
+            job.job_id,
+            str(job.attempt),
+            job.status,
+            _show(job.exit_code),
+            _show(job.provider),
+            _show(job.instance_type or job.offer_id),
+            _show(job.wall_seconds, "{:.2f}"),
+            _show(job.actual_cost, "{:.6f}"),
+            _show(job.error),
+        )
+    console.print(table)
+    table = Table(title="Allocations", title_justify="left")
+    for column in ("id", "provider", "offer", "state", "provider id", "error"):
+        table.add_column(column, overflow="fold")
+    for a in allocations:
+        table.add_row(
+            str(a.id), a.provider, a.offer_id, a.state, _show(a.provider_allocation_id), _show(a.error)
+        )
+    console.print(table)
+
+
+def _runs_table(runs: list[Run], console: Console | None = None) -> None:
+    table = Table(title="Runs", title_justify="left")
+    for column in ("run", "started", "status", "passed", "failed", "skipped", "job file", "ref", "cost"):
+        table.add_column(column)
+    for r in runs:
+        cost = f"{r.actual_cost:.6f} {r.currency or ''}" if r.actual_cost is not None else "-"
+        table.add_row(
+            str(r.id),
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created)),
+            r.status,
+            str(r.jobs_passed),
+            str(r.jobs_failed),
+            str(r.jobs_skipped),
+            r.job_file,
+            r.ref or "-",
+            cost,
+        )
+    (console or Console()).print(table)
+
+
+def _show(value: object, fmt: str = "{}") -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def show_logs(job_id: str, *, run: int | None, follow: bool) -> None:
+    """Print the job's log; with `follow`, keep printing until the job has finished."""
+    with _state() as state:
+        job = _find_job(state, job_id, run)
+        if job.log_path is None or not Path(job.log_path).exists():
+            raise BenchHubError(f"job {job_id} of run {job.run_id} has no log ({job.status})")
+        out = sys.stdout.buffer
+        with open(job.log_path, "rb") as log:
+            while True:
+                out.write(log.read())
+                out.flush()
+                if not follow or state.job(job.id).status != "running":
+                    break
+                time.sleep(FOLLOW_POLL_SECONDS)
+            out.write(log.read())
+            out.flush()
+
+
+def _find_job(state: State, job_id: str, run: int | None) -> Job:
+    runs = [state.run(run)] if run is not None else state.runs(limit=50)
+    for candidate in runs:
+        attempts = [j for j in state.jobs(candidate.id) if j.job_id == job_id and j.log_path]
+        if attempts:
+            return attempts[-1]
+    where = f"run {run}" if run is not None else "the recent runs"
+    raise BenchHubError(f"no job {job_id!r} with a log in {where}; see `bh status`")
