@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -34,10 +34,18 @@ def gocatalog(go_bin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         yield client
 
 
-def shell_job(job_id: str, script: str, timeout: float = 60, **fields: object) -> job_pb2.Job:
+def shell_job(
+    job_id: str,
+    script: str,
+    timeout: float = 60,
+    inputs: Sequence[job_pb2.Artifact] = (),
+    outputs: Sequence[job_pb2.Output] = (),
+) -> job_pb2.Job:
     seconds = duration_pb2.Duration()
     seconds.FromNanoseconds(int(timeout * 1e9))
-    return job_pb2.Job(id=job_id, name=job_id, command=["sh", "-c", script], timeout=seconds, **fields)
+    return job_pb2.Job(
+        id=job_id, name=job_id, command=["sh", "-c", script], timeout=seconds, inputs=inputs, outputs=outputs
+    )
 
 
 def run_events(client: ProviderClient, allocation_id: str, job: job_pb2.Job) -> tuple[bytes, bytes, pb.Exit]:
