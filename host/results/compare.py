@@ -1,0 +1,134 @@
+"""Comparing two sides: per series median and CI, delta, Mann-Whitney p-value, warnings, geomean rows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from benchhub.frameworks import Direction
+from benchhub.frameworks.base import OUTCOME_METRIC
+from benchhub.host.results import stats
+from benchhub.host.results.model import Series, SeriesKey, Side
+
+#: Fewer samples than this on a side earns a warning.
+MIN_SAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Row:
+    """One benchmark metric compared. `a`/`b` are None when the series exists on one side only."""
+
+    key: SeriesKey
+    unit: str
+    direction: Direction
+    a: stats.Summary | None
+    b: stats.Summary | None
+    delta_pct: float | None = None
+    p_value: float | None = None
+    significant: bool = False
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def regression(self) -> bool:
+        """Significantly worse on side B, respecting the metric's direction."""
+        if not self.significant or self.delta_pct is None:
+            return False
+        return self.delta_pct > 0 if self.direction is Direction.LOWER else self.delta_pct < 0
+
+
+@dataclass(frozen=True)
+class Geomean:
+    """The geometric mean of the medians of one metric over the series present on both sides."""
+
+    metric: str
+    unit: str
+    a: float
+    b: float
+    count: int
+
+    @property
+    def delta_pct(self) -> float | None:
+        return stats.delta_pct(self.a, self.b)
+
+
+@dataclass
+class Comparison:
+    a: Side
+    b: Side
+    alpha: float
+    paired: bool
+    rows: list[Row]
+    geomeans: list[Geomean]
+    warnings: list[str] = field(default_factory=list)
+
+    def regressions(self, threshold_pct: float) -> list[Row]:
+        """Significant regressions worse than `threshold_pct` (for `--fail-on-regression`)."""
+        return [r for r in self.rows if r.regression and abs(r.delta_pct or 0.0) > threshold_pct]
+
+
+def _side_warnings(label: str, series: Series) -> list[str]:
+    found = []
+    if len(series.values) < MIN_SAMPLES:
+        found.append(f"{label}: only {len(series.values)} samples (< {MIN_SAMPLES})")
+    if outliers := stats.outliers(series.values):
+        plural = "s" if outliers > 1 else ""
+        found.append(f"{label}: {outliers} outlier{plural} (modified z > {stats.OUTLIER_Z})")
+    return found
+
+
+def _one_sided(series: Series, side: str) -> Row:
+    summary = stats.summarize(series.values)
+    warnings = (*_side_warnings(side, series), f"only on side {side}")
+    a, b = (summary, None) if side == "A" else (None, summary)
+    return Row(series.key, series.unit, series.direction, a, b, warnings=warnings)
+
+
+def compare_series(a: Series, b: Series, alpha: float) -> Row:
+    """One row for a series present on both sides."""
+    sa, sb = stats.summarize(a.values), stats.summarize(b.values)
+    p = stats.mann_whitney_p(a.values, b.values)
+    warnings = (*_side_warnings("A", a), *_side_warnings("B", b))
+    delta = stats.delta_pct(sa.median, sb.median)
+    return Row(a.key, a.unit, a.direction, sa, sb, delta, p, p < alpha, warnings)
+
+
+def _row(a: Series | None, b: Series | None, alpha: float) -> Row:
+    if a is not None and b is not None:
+        return compare_series(a, b, alpha)
+    if a is not None:
+        return _one_sided(a, "A")
+    if b is not None:
+        return _one_sided(b, "B")
+    raise ValueError("_row: neither side has the series")
+
+
+def _describe(side: Side) -> str:
+    return "; ".join(sorted(e.describe() for e in side.environments))
+
+
+def _geomeans(rows: list[Row]) -> list[Geomean]:
+    by_metric: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    for row in rows:
+        if row.a is not None and row.b is not None and row.a.median > 0 and row.b.median > 0:
+            by_metric[row.key.metric, row.unit].append((row.a.median, row.b.median))
+    means = []
+    for (metric, unit), pairs in sorted(by_metric.items()):
+        ga, gb = stats.geomean([p[0] for p in pairs]), stats.geomean([p[1] for p in pairs])
+        if ga is not None and gb is not None and len(pairs) > 1:
+            means.append(Geomean(metric, unit, ga, gb, len(pairs)))
+    return means
+
+
+def compare(a: Side, b: Side, *, alpha: float = 0.05, paired: bool = False) -> Comparison:
+    """Compare every series of `a` with the same series of `b` (test outcomes are not compared)."""
+    keys = sorted(k for k in a.series.keys() | b.series.keys() if k.metric != OUTCOME_METRIC)
+    rows = [_row(a.series.get(k), b.series.get(k), alpha) for k in keys]
+    warnings = []
+    if a.environments and b.environments and a.environments != b.environments:
+        warnings.append(f"the sides ran on different environments: A on {_describe(a)}, B on {_describe(b)}")
+    one_sided = sum(1 for r in rows if r.a is None or r.b is None)
+    if one_sided:
+        warnings.append(f"{one_sided} series exist on one side only")
+    if not rows:
+        warnings.append("nothing to compare: the sides have no results in common")
+    return Comparison(a, b, alpha, paired, rows, _geomeans(rows), warnings)
