@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from benchhub.host.errors import BenchHubError
@@ -54,7 +55,7 @@ def show_status(run_id: int | None, *, as_json: bool) -> None:
         table.add_column(column, overflow="fold")
     for job in jobs:
         table.add_row(
-            job.job_id,
+            escape(job.job_id),
             str(job.attempt),
             job.status,
             _show(job.exit_code),
@@ -96,7 +97,7 @@ def _runs_table(runs: list[Run], console: Console | None = None) -> None:
 
 
 def _show(value: object, fmt: str = "{}") -> str:
-    return "-" if value is None else fmt.format(value)
+    return "-" if value is None else escape(fmt.format(value))
 
 
 def show_logs(job_id: str, *, run: int | None, follow: bool) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -72,17 +73,17 @@ def show_plan(plan: Plan, *, as_json: bool) -> None:
             offer += " (spot)"
         runner_up = fields["runner_up"]
         table.add_row(
-            job.id,
+            escape(job.id),
             str(fields["provider"]),
             offer,
             _money(fields["estimated_cost"], plan.currency),
-            f"{runner_up['provider']}/{runner_up['offer']}: {runner_up['why']}" if runner_up else "-",
+            escape(f"{runner_up['provider']}/{runner_up['offer']}: {runner_up['why']}") if runner_up else "-",
         )
     console.print(table)
     budget = f" (budget {_money(plan.budget, plan.currency)})" if plan.budget is not None else ""
     console.print(f"Estimated total: [bold]{_money(plan.total_cost, plan.currency)}[/]{budget}")
     for warning in plan.warnings:
-        console.print(f"[yellow]Warning:[/] {warning}")
+        console.print(f"[yellow]Warning:[/] {escape(warning)}")
 
 
 def _money(amount: float | None, currency: str) -> str:
@@ -113,8 +114,8 @@ class ProgressDisplay:
 
     def __call__(self, event: Event) -> None:
         handler = getattr(self, "_on_" + event.type.replace(".", "_"), None)
-        if handler is not None:
-            handler(event.fields)
+        if handler is not None:  # job ids hold brackets (matrix values): never rich markup
+            handler({k: escape(v) if isinstance(v, str) else v for k, v in event.fields.items()})
 
     def _move(self, source: str, target: str) -> None:
         self.counts[source] = max(0, self.counts[source] - 1)

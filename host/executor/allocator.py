@@ -27,6 +27,9 @@ TAG_TOKEN = "benchhub:token"
 TAG_PROJECT = "benchhub:project"
 
 
+WAIT_FOR_CAPACITY = "wait for capacity"
+
+
 class Cancelled(BenchHubError):
     """The run was interrupted."""
 
@@ -73,6 +76,8 @@ class Allocator:
         self._emit = emit
         self._cancelled = cancelled
         self._lock = threading.Lock()
+        self._freed = threading.Condition()
+        self._releases = 0
         self._failed: set[tuple[str, str]] = set()
         self._dead: dict[str, str] = {}
         self._live: dict[int, Lease] = {}
@@ -110,15 +115,22 @@ class Allocator:
                 continue
             if self._cancelled.is_set():
                 raise Cancelled("interrupted")
+            releases = self._releases
             lease = self._try(job, choice, attempt, errors)
-            if lease is not None:
+            while lease == WAIT_FOR_CAPACITY:
+                self._wait_for_release(releases)
+                releases = self._releases
+                lease = self._try(job, choice, attempt, errors)
+            if isinstance(lease, Lease):
                 return lease
         if self._cancelled.is_set():
             raise Cancelled("interrupted")
         detail = "; ".join(errors) or "every offer had failed earlier in this run"
         raise NoOfferLeft(f"no offer could be allocated: {detail}")
 
-    def _try(self, job: PlannedJob, choice: Choice, attempt: int, errors: list[str]) -> Lease | None:
+    def _try(self, job: PlannedJob, choice: Choice, attempt: int, errors: list[str]) -> Lease | str | None:
+        """The lease, or None when the offer failed, or WAIT_FOR_CAPACITY when the offer is a pool
+        (local, docker) that our own running jobs fill: a release of theirs makes room."""
         client = self._clients[choice.provider]
         token = uuid.uuid4().hex
         tags = {**self._tags, TAG_JOB: job.id, TAG_TOKEN: token}
@@ -137,6 +149,8 @@ class Allocator:
             reason = error_reason(exc)
             self._recorder.allocation_failed(row, str(exc))
             self._reap(client, token)
+            if reason == "capacity" and choice.offer.shareable and self._holding(choice):
+                return WAIT_FOR_CAPACITY
             with self._lock:
                 self._failed.add((choice.provider, choice.offer.id))
                 if reason == "auth":
@@ -152,6 +166,25 @@ class Allocator:
             self._release(lease)
             raise Cancelled("interrupted")
         return lease
+
+    def _holding(self, choice: Choice) -> bool:
+        with self._lock:
+            return any(
+                lease.provider == choice.provider and lease.choice.offer.id == choice.offer.id
+                for lease in self._live.values()
+            )
+
+    def _wait_for_release(self, seen: int) -> None:
+        """Until a release after the `seen`-th one (or an interruption)."""
+        with self._freed:
+            self._freed.wait_for(lambda: self._releases > seen or self._cancelled.is_set(), timeout=5.0)
+        if self._cancelled.is_set():
+            raise Cancelled("interrupted")
+
+    def wake(self) -> None:
+        """Wake allocations waiting for capacity (they then see an interruption)."""
+        with self._freed:
+            self._freed.notify_all()
 
     def _reap(self, client: ProviderClient, token: str) -> None:
         """Release whatever a failed or cancelled Allocate may still have created."""
@@ -201,6 +234,9 @@ class Allocator:
             )
             return
         self._recorder.allocation_released(lease.row)
+        with self._freed:
+            self._releases += 1
+            self._freed.notify_all()
 
     def release_all(self) -> None:
         """Release every allocation still held (on interruption or at the end of a run)."""

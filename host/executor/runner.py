@@ -77,7 +77,11 @@ class Executor:
     def cancel(self) -> None:
         """Interrupt the run (safe from a signal handler): no new jobs, running ones cancelled."""
         self._cancelled.set()
-        threading.Thread(target=self._jobs.cancel_all, daemon=True).start()
+        threading.Thread(target=self._interrupt, daemon=True).start()
+
+    def _interrupt(self) -> None:
+        self._jobs.cancel_all()
+        self._allocator.wake()
 
     def run(self) -> RunResult:
         started = time.monotonic()

@@ -13,7 +13,7 @@ def load_workflow(job_file: Path) -> Config:
     """The job file's model (ConfigError as file:line:col on any problem)."""
     if not job_file.is_file():
         raise UsageError(f"{job_file}: no such job file (`bh init` writes a starter job.hcl)")
-    from benchhub.host.config.loader import load_config
+    from benchhub.host.config import load_config
 
     config = load_config(job_file)
     return replace(config, jobs=tuple(_with_framework(spec) for spec in config.jobs))

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchhub.host.config.model import LOCAL_PROVIDER, Config, JobSpec
+from benchhub.host.config import Config, ConfigErrors, JobSpec, check_provider_config
 from benchhub.host.errors import BenchHubError
 from benchhub.host.planning.jobfile import load_workflow
 from benchhub.host.planning.model import InputRef, Plan, PlannedJob, SpotMode
@@ -26,8 +26,24 @@ class OverBudgetError(BenchHubError):
 
 
 def provider_configs(config: Config) -> dict[str, Mapping[str, Any]]:
-    """The providers to start: those declared, else the embedded `local` one."""
-    return {name: p.config for name, p in config.providers.items()} or {LOCAL_PROVIDER: {}}
+    """The providers some job may use (a job without a provider constraint may use any)."""
+    wanted: set[str] = set()
+    for spec in config.jobs:
+        named = spec.placement.providers or ((spec.provider,) if spec.provider else ())
+        wanted.update(named or config.providers)
+    return {name: p.config for name, p in config.providers.items() if name in wanted}
+
+
+def _check_configs(config: Config, session: ProviderSession) -> None:
+    """Each provider block against its provider's schema: located errors, all at once."""
+    problems = [
+        error
+        for name, connected in session.connected.items()
+        if name in config.providers
+        for error in check_provider_config(config.providers[name], connected.schema)
+    ]
+    if problems:
+        raise ConfigErrors(problems) if len(problems) > 1 else problems[0]
 
 
 def make_plan(job_file: Path, session: ProviderSession, *, ref: str | None) -> Plan:
@@ -37,6 +53,7 @@ def make_plan(job_file: Path, session: ProviderSession, *, ref: str | None) -> P
 def plan_config(config: Config, job_file: Path, session: ProviderSession, *, ref: str | None) -> Plan:
     """Snapshot the sources, gather offers, place the jobs; refuses a plan above the budget."""
     session.start(provider_configs(config))
+    _check_configs(config, session)
     project = Path.cwd()
     sources = Sources(project, ref)
     digests = {spec.id: sources.snapshot_of(job_file, spec) for spec in config.jobs}
