@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from benchhub.host.results.compare import Comparison, Geomean, Row
@@ -69,14 +70,16 @@ def _all_cells(c: Comparison) -> list[tuple[str, ...]]:
 
 
 def comparison_table(c: Comparison) -> Table:
-    table = Table(title=title(c), caption="\n".join(c.warnings) or None, caption_justify="left")
+    caption = escape("\n".join(c.warnings)) or None
+    table = Table(title=escape(title(c)), caption=caption, caption_justify="left")
     for name in HEADER:
-        table.add_column(name, justify="right" if name in ("A", "B", "delta") else "left")
+        justify: Literal["left", "right"] = "right" if name in ("A", "B", "delta") else "left"
+        table.add_column(name, justify=justify, no_wrap=name != "notes")
     for row in c.rows:
         style = "red" if row.regression else ("green" if row.significant else None)
-        table.add_row(*row_cells(row), style=style)
+        table.add_row(*map(escape, row_cells(row)), style=style)
     for g in c.geomeans:
-        table.add_row(*geomean_cells(g), style="bold", end_section=False)
+        table.add_row(*map(escape, geomean_cells(g)), style="bold")
     return table
 
 
