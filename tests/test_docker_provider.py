@@ -23,6 +23,8 @@ import docker
 import docker.errors
 import pytest
 
+from benchhub.host.cli.run import project_tag
+from benchhub.host.executor.allocator import TAG_PROJECT
 from benchhub.host.plugin import ProviderClient, launch_executable
 from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.provider.v1 import provider_pb2 as pb
@@ -345,3 +347,41 @@ def test_containers_outliving_a_crashed_provider_are_listed_by_tag_and_released(
         assert fresh.list_allocations({"run": "no-such-run"}) == []
         assert fresh.release(leaked.id) is True
     assert _containers(daemon, leaked.id) == []
+
+
+# ---- through bh ------------------------------------------------------------------------------
+
+JOB_FILE = """
+provider "docker" {{
+  host = "{host}"
+}}
+
+job "sleeper" {{
+  provider = "docker"
+  image    = "{image}"
+  command  = ["sh", "-c", "echo started; sleep 60"]
+  timeout  = "2m"
+}}
+"""
+
+
+def test_ctrl_c_in_bh_apply_removes_the_containers(
+    plugin_executable: str, docker_host: str, daemon: docker.DockerClient, tmp_path: Path
+) -> None:
+    if shutil.which("bh") is None:
+        pytest.skip("the bh console script is not installed")
+    (tmp_path / "job.hcl").write_text(JOB_FILE.format(host=docker_host, image=BASE_IMAGE))
+    env = {**os.environ, "BH_PLUGIN_PATH": str(Path(plugin_executable).parent)}
+    apply = subprocess.Popen(
+        ["bh", "apply", "job.hcl", "--auto-approve"], cwd=tmp_path, env=env, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    project = {"label": [f"{labels.TAG_PREFIX}{TAG_PROJECT}={project_tag(tmp_path)}"]}
+    deadline = time.monotonic() + 60
+    while not daemon.containers.list(filters=project) and apply.poll() is None:
+        assert time.monotonic() < deadline, "the job's container never started"
+        time.sleep(0.1)
+    os.killpg(apply.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole foreground group
+    output, _ = apply.communicate(timeout=60)
+    assert apply.returncode == 130, output.decode()
+    assert daemon.containers.list(all=True, filters=project) == []
