@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from benchhub.host.state.migrations import LATEST_VERSION
 
 
 @pytest.fixture
-def state(tmp_path: Path) -> State:
+def state(tmp_path: Path) -> Iterator[State]:
     with State(default_state_path(tmp_path)) as s:
         yield s
 

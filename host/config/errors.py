@@ -38,12 +38,13 @@ class Problems:
 
     def __init__(self) -> None:
         self.errors: list[ConfigError] = []
-        self._seen: set[tuple[str, Position]] = set()
+        self._seen: set[Position] = set()
 
     def add(self, message: str, at: Position) -> None:
-        """Record an error; the same message at the same place (e.g. once per matrix expansion) once."""
-        if (message, at) not in self._seen:
-            self._seen.add((message, at))
+        """Record an error, at most one per place: the first explains it, later ones (e.g. once per
+        matrix expansion, or a follow-on of an unsupported expression) would only repeat it."""
+        if at not in self._seen:
+            self._seen.add(at)
             self.errors.append(located(message, at))
 
     def extend(self, errors: list[ConfigError]) -> None:

@@ -109,7 +109,7 @@ class JobReader:
                               block.label_positions[0])
         what = f'job "{name}"'
         section = Section.of_block(block, what)
-        section.check_names(self.problems, JOB_ATTRIBUTES, JOB_BLOCKS)
+        misspelt = section.check_names(self.problems, JOB_ATTRIBUTES, JOB_BLOCKS)
         draft = JobDraft(name, block.pos)
         params = self.params(section)
         base = self.fixed_parts(section, draft)
@@ -118,7 +118,8 @@ class JobReader:
         for extra in frameworks[1:]:
             self.problems.add(f"{what}: only one framework block per job", extra.pos)
         framework = frameworks[0] if frameworks else None
-        self.check_runnable(section, framework, what, block.pos)
+        if not misspelt:
+            self.check_runnable(section, framework, what, block.pos)
 
         matrix = [p for p in params if p.matrix]
         for combination in itertools.product(*(p.values for p in matrix)):

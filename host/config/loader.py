@@ -63,7 +63,8 @@ def parse_config(
         validate_framework = _frameworks_validator()
     problems = Problems()
     root = parse(text, file, problems)
-    problems.raise_if_any()
+    if root is None:
+        problems.raise_if_any()
     assert root is not None
     root_section = Section.of_block(root, "the job file")
     root_section.check_names(problems, (), ("settings", "provider", "job"))

@@ -94,7 +94,7 @@ _TERMINALS = {
     "EQ": "'='", "COLON": "':'", "COMMA": "','", "DBLQUOTE": "'\"'", "NAME": "a name",
     "NL_OR_COMMENT": "a new line", "INTERP_START": "'${'", "$END": "end of file",
 }
-_VALUE_STARTS = {"INT_LITERAL", "FLOAT_LITERAL", "DBLQUOTE", "LSQB", "TRUE", "FALSE", "NULL"}
+_VALUE_STARTS = {"INT_LITERAL", "DBLQUOTE", "LSQB"}
 
 
 def _syntax_message(error: UnexpectedInput) -> str:
@@ -118,7 +118,7 @@ def _describe_token(token: Token) -> str:
     if token.type == "$END":
         return "end of file"
     text = str(token)
-    if not text.strip():
+    if not text.strip() or text.startswith("\n"):
         return "end of line"
     first = text.strip().splitlines()[0]
     return repr(first[:20])

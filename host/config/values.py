@@ -42,7 +42,12 @@ class Values:
         self.problems = problems
 
     def wrong(self, what: str, expected: str, node: Node) -> None:
-        self.problems.add(f"{what}: expected {expected}, got {describe(node.value)}", node.pos)
+        value = node.value
+        got = describe(value)
+        if isinstance(value, str | int | float):
+            shown = f'"{value}"' if isinstance(value, str) else str(value).lower()
+            got = f"{shown} ({got})"
+        self.problems.add(f"{what}: expected {expected}, got {got}", node.pos)
 
     def string(self, node: Node, what: str) -> str | None:
         if isinstance(node.value, str):
@@ -136,16 +141,21 @@ class Section:
 
     def check_names(
         self, problems: Problems, attributes: Iterable[str], blocks: Iterable[str] = ()
-    ) -> None:
+    ) -> int:
+        """Report unknown attributes and blocks; returns how many there were."""
         known_attributes, known_blocks = set(attributes), set(blocks)
+        unknown = 0
         for name, attribute in self.attributes.items():
             if name not in known_attributes:
                 hint = suggestion(name, known_attributes | known_blocks)
                 problems.add(f'unknown attribute "{name}" in {self.what}{hint}', attribute.pos)
+                unknown += 1
         for block in self.blocks:
             if block.type not in known_blocks:
                 hint = suggestion(block.type, known_blocks | known_attributes)
                 problems.add(f'unknown block "{block.type}" in {self.what}{hint}', block.pos)
+                unknown += 1
+        return unknown
 
     def get(self, name: str) -> Node | None:
         attribute = self.attributes.get(name)
@@ -166,6 +176,7 @@ class Section:
             if block.labels:
                 problems.add(f'block "{name}" takes no label', block.label_positions[0])
             found.append(Section(block.attributes, block.blocks, block.pos, f"{name} of {self.what}"))
+        found.sort(key=lambda s: s.pos)
         for duplicate in found[1:]:
             problems.add(f'"{name}" is given more than once in {self.what} (first at {found[0].pos})',
                          duplicate.pos)

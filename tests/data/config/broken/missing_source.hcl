@@ -1,0 +1,6 @@
+job "a" {
+  command = "true"
+  source {
+    path = "no/such/dir"
+  }
+}

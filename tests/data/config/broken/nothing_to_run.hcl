@@ -1,0 +1,3 @@
+job "empty" {
+  retries = 1
+}

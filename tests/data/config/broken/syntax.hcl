@@ -1,0 +1,6 @@
+job "a" {
+  command = "true"
+  env = {
+    A = 
+  }
+}

@@ -1,0 +1,7 @@
+job "a" {
+  comand = "true"
+  resources {
+    cpu   = 1
+    memroy = "1GiB"
+  }
+}

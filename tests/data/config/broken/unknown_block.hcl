@@ -1,0 +1,10 @@
+jobs "a" {
+  command = "true"
+}
+
+job "b" {
+  command = "true"
+  placment {
+    spot = true
+  }
+}

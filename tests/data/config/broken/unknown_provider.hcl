@@ -1,0 +1,9 @@
+provider "docker" {}
+
+job "a" {
+  command  = "true"
+  provider = "dokcer"
+  placement {
+    providers = ["local", "aws"]
+  }
+}
