@@ -7,6 +7,7 @@ providers offer no brokered sub-services, so every knock the host sends is answe
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Iterator
 
@@ -31,12 +32,30 @@ class ControllerServicer(grpc_controller_pb2_grpc.GRPCControllerServicer):
 
 
 class BrokerServicer(grpc_broker_pb2_grpc.GRPCBrokerServicer):
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+
     def StartStream(
         self, request_iterator: Iterator[broker_pb.ConnInfo], context: grpc.ServicerContext
     ) -> Iterator[broker_pb.ConnInfo]:
-        for info in request_iterator:
-            if info.knock.knock and not info.knock.ack:
-                yield broker_pb.ConnInfo(
-                    service_id=info.service_id,
-                    knock=broker_pb.ConnInfo.Knock(knock=True, ack=False, error=NO_SERVICES),
-                )
+        replies: queue.Queue[broker_pb.ConnInfo | None] = queue.Queue()
+
+        def answer() -> None:
+            try:
+                for info in request_iterator:
+                    if info.knock.knock and not info.knock.ack:
+                        refusal = broker_pb.ConnInfo.Knock(knock=True, ack=False, error=NO_SERVICES)
+                        replies.put(broker_pb.ConnInfo(service_id=info.service_id, knock=refusal))
+            except grpc.RpcError:
+                pass
+            replies.put(None)
+
+        threading.Thread(target=answer, name="broker", daemon=True).start()
+        while not self.stop.is_set():  # the stream ends when the plugin stops, not only when the host does
+            try:
+                reply = replies.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if reply is None:
+                return
+            yield reply

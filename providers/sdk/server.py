@@ -63,7 +63,7 @@ def serve(
         health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     grpc_controller_pb2_grpc.add_GRPCControllerServicer_to_server(ControllerServicer(stop), server)
-    grpc_broker_pb2_grpc.add_GRPCBrokerServicer_to_server(BrokerServicer(), server)
+    grpc_broker_pb2_grpc.add_GRPCBrokerServicer_to_server(BrokerServicer(stop), server)
     grpc_stdio_pb2_grpc.add_GRPCStdioServicer_to_server(StdioServicer(sink), server)
     provider_pb2_grpc.add_ProviderServicer_to_server(provider, server)
 
@@ -78,11 +78,12 @@ def serve(
 
     while not stop.wait(PARENT_POLL_SECONDS):
         if os.getppid() != parent:
-            break
+            stop.set()
     health_servicer.enter_graceful_shutdown()
     close = getattr(provider, "close", None)
     if callable(close):
         close()
+    sink.close()
     server.stop(STOP_GRACE_SECONDS).wait()
     shutil.rmtree(socket_dir, ignore_errors=True)
     sys.stdout.flush()

@@ -28,6 +28,11 @@ class StdioQueue:
     def __init__(self) -> None:
         self.items: queue.Queue[stdio_pb.StdioData] = queue.Queue(_QUEUE_LIMIT)
         self.fallback_fd = os.dup(2)
+        self.closed = False
+
+    def close(self) -> None:
+        """End the host's stream once what is queued has been sent (the plugin is stopping)."""
+        self.closed = True
 
     def put(self, channel: stdio_pb.StdioData.Channel.ValueType, data: bytes) -> None:
         try:
@@ -63,6 +68,7 @@ class StdioServicer(grpc_stdio_pb2_grpc.GRPCStdioServicer):
     ) -> Iterator[stdio_pb.StdioData]:
         while context.is_active():
             try:
-                yield self.sink.items.get(timeout=0.25)
+                yield self.sink.items.get(timeout=0.1)
             except queue.Empty:
-                continue
+                if self.sink.closed:
+                    return
