@@ -67,10 +67,11 @@ def start_gocatalog(go_bin: Path) -> Iterator[StartProvider]:
 
 @pytest.fixture
 def run_gohost(go_bin: Path, tmp_path: Path) -> Callable[..., GoHostRun]:
-    """Runs bh-gohost against `provider` (a name on PATH or a path); fails with its log when it fails."""
+    """Runs bh-gohost against `provider` (a name on PATH or a path) with `flags`; fails with its log."""
 
-    def run(provider: str, *, automtls: bool, path: str | None = None) -> GoHostRun:
-        args = [str(go_bin / "bh-gohost"), "-provider", provider, *(["-automtls"] if automtls else [])]
+    def run(provider: str, *flags: str, automtls: bool, path: str | None = None) -> GoHostRun:
+        mode = ["-automtls"] if automtls else []
+        args = [str(go_bin / "bh-gohost"), "-provider", provider, *flags, *mode]
         env = {**os.environ, "PATH": path} if path else None
         done = subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
         assert done.returncode == 0, f"bh-gohost failed (exit {done.returncode}):\n{done.stderr}"

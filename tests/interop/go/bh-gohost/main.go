@@ -71,6 +71,7 @@ type options struct {
 	script   string
 	output   string
 	timeout  time.Duration
+	only     string
 }
 
 func main() {
@@ -80,6 +81,7 @@ func main() {
 	flag.StringVar(&o.script, "script", "echo hello; echo oops >&2; printf result > result.txt", "shell script the job runs")
 	flag.StringVar(&o.output, "output", "result.txt", "glob of the job's output files to collect")
 	flag.DurationVar(&o.timeout, "timeout", time.Minute, "deadline for the whole cycle")
+	flag.StringVar(&o.only, "only", "", `"schema": call GetSchema only, not the whole cycle`)
 	flag.Parse()
 	s, err := run(o)
 	if err != nil {
@@ -149,6 +151,9 @@ func cycle(ctx context.Context, p providerv1.ProviderClient, o options, s *summa
 		return fmt.Errorf("GetSchema: %w", err)
 	}
 	s.SchemaName, s.SchemaVersion, s.SchemaProtocol = schema.Name, schema.Version, schema.ProtocolVersion
+	if o.only == "schema" {
+		return nil
+	}
 
 	offers, err := p.Offer(ctx, &providerv1.OfferRequest{MinResources: &jobv1.Resources{Cpu: 1}})
 	if err != nil {
