@@ -78,6 +78,7 @@ class Allocator:
         self._lock = threading.Lock()
         self._freed = threading.Condition()
         self._releases = 0
+        self._using: Counter[tuple[str, str]] = Counter()  # allocations held or being made, per offer
         self._failed: set[tuple[str, str]] = set()
         self._dead: dict[str, str] = {}
         self._live: dict[int, Lease] = {}
@@ -143,13 +144,19 @@ class Allocator:
             "attempt": attempt,
         }
         self._emit(Event("job.allocating", where))
+        key = (choice.provider, choice.offer.id)
+        with self._lock:
+            self._using[key] += 1
         try:
             allocation = client.allocate(choice.offer.id, token, tags, choice.reserve)
         except BenchHubError as exc:
             reason = error_reason(exc)
+            with self._lock:
+                self._using[key] -= 1
+                ours = self._using[key] > 0  # our other jobs hold (or are getting) part of it
             self._recorder.allocation_failed(row, str(exc))
             self._reap(client, token)
-            if reason == "capacity" and choice.offer.shareable and self._holding(choice):
+            if reason == "capacity" and choice.offer.shareable and ours:
                 return WAIT_FOR_CAPACITY
             with self._lock:
                 self._failed.add((choice.provider, choice.offer.id))
@@ -166,13 +173,6 @@ class Allocator:
             self._release(lease)
             raise Cancelled("interrupted")
         return lease
-
-    def _holding(self, choice: Choice) -> bool:
-        with self._lock:
-            return any(
-                lease.provider == choice.provider and lease.choice.offer.id == choice.offer.id
-                for lease in self._live.values()
-            )
 
     def _wait_for_release(self, seen: int) -> None:
         """Until a release after the `seen`-th one (or an interruption)."""
@@ -220,6 +220,7 @@ class Allocator:
         with self._lock:
             if self._live.pop(lease.row, None) is None:
                 return
+            self._using[(lease.provider, lease.choice.offer.id)] -= 1
         try:
             self._clients[lease.provider].release(lease.allocation.id)
         except BenchHubError as exc:

@@ -1,0 +1,100 @@
+"""`bh` as a real subprocess: help, init, validate, approval rules, JSON events, saved plans, status, logs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "fakes"))
+from project import Project, finished, of_type  # noqa: E402
+
+HELLO = """
+job "hello" {
+  command = ["python3", "-c", "print('hello from a job')"]
+}
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return Project(tmp_path)
+
+
+def test_help_lists_every_command(project: Project) -> None:
+    done = project.bh("--help")
+    assert done.returncode == 0
+    for command in ("init", "validate", "plan", "apply", "status", "logs", "providers", "gc"):
+        assert command in done.stdout
+
+
+def test_init_then_apply_runs_the_starter(project: Project) -> None:
+    assert project.bh("init").returncode == 0
+    assert (project.root / "job.hcl").is_file() and (project.root / ".bh" / "state.db").is_file()
+    assert project.bh("init").returncode == 2  # refuses to overwrite
+    code, events = project.apply_json()
+    assert code == 0
+    assert set(finished(events).values()) == {"passed"} and len(finished(events)) == 3
+
+
+def test_config_error_is_one_located_line_with_exit_2(project: Project) -> None:
+    project.write('job "x" {\n  command = ["true"]\n  colour = 1\n}\n')
+    for command in ("validate", "plan", "apply"):
+        done = project.bh(command)
+        assert done.returncode == 2, done.stderr
+        assert "job.hcl:3:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_missing_job_file_is_a_usage_error(project: Project) -> None:
+    done = project.bh("plan", "nope.hcl")
+    assert done.returncode == 2 and done.stderr.startswith("Error: nope.hcl") and "Traceback" not in done.stderr
+
+
+def test_apply_refuses_without_approval_on_a_non_tty(project: Project) -> None:
+    project.write(HELLO)
+    done = project.bh("apply", stdin="yes\n")
+    assert done.returncode == 2 and "--auto-approve" in done.stderr
+    assert "hello from a job" not in done.stdout
+
+
+def test_json_stream_is_one_versioned_object_per_line(project: Project) -> None:
+    project.write(HELLO)
+    done = project.bh("apply", "--auto-approve", "--json")
+    lines = done.stdout.splitlines()
+    events = [json.loads(line) for line in lines]  # every line is JSON
+    assert [e["event"] for e in events][:2] == ["plan", "run.started"]
+    assert events[-1]["event"] == "run.finished" and events[-1]["exit_code"] == 0
+    assert all(e["v"] == 1 and e["time"].endswith("Z") for e in events)
+    assert of_type(events, "job.finished")[0]["status"] == "passed"
+
+
+def test_failed_job_exits_1_and_its_log_is_kept(project: Project) -> None:
+    project.write('job "bad" {\n  command = ["sh", "-c", "echo oops; exit 3"]\n}\n')
+    done = project.bh("apply", "--auto-approve")
+    assert done.returncode == 1 and "bad failed exit 3" in done.stdout
+    logs = project.bh("logs", "bad")
+    assert logs.returncode == 0 and logs.stdout == "oops\n"
+    status = project.bh("status", "1", "--json")
+    jobs = json.loads(status.stdout)["jobs"]
+    assert jobs[0]["status"] == "failed" and jobs[0]["exit_code"] == 3
+
+
+def test_saved_plan_applies_as_shown_and_is_refused_after_a_change(project: Project) -> None:
+    job_file = project.write(HELLO)
+    planned = project.bh("plan", "-out", "p.bhplan", "--detailed-exitcode")
+    assert planned.returncode == 3 and (project.root / "p.bhplan").is_file()
+    code, events = project.apply_json("p.bhplan")
+    assert code == 0 and finished(events) == {"hello": "passed"}
+    job_file.write_text(HELLO.replace("a job", "another job"))
+    done = project.bh("apply", "--auto-approve", "p.bhplan")
+    assert done.returncode == 2 and "changed since this plan was made" in done.stderr
+
+
+def test_plan_json_explains_choice_and_total(project: Project) -> None:
+    project.write(HELLO)
+    done = project.bh("plan", "--json")
+    (event,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert event["event"] == "plan" and event["jobs"][0]["provider"] == "local"
+    assert event["total_cost"] == pytest.approx(sum(j["estimated_cost"] for j in event["jobs"]))
