@@ -13,6 +13,15 @@ from benchhub.host.state import State
 from benchhub.host.state import schema as t
 
 
+@dataclass(frozen=True)
+class Usage:
+    """The resources a job used, as the provider measured them."""
+
+    wall_seconds: float | None
+    cpu_seconds: float | None
+    peak_memory_bytes: int | None
+
+
 @dataclass
 class JobResults:
     """One job row of a run with everything needed to show or compare its results."""
@@ -24,6 +33,7 @@ class JobResults:
     params: dict[str, str]
     environment: Environment | None
     snapshot: str  # "branch@commit", "+dirty" appended when dirty; "" without a snapshot
+    usage: Usage
     samples: list[Sample] = field(default_factory=list)
 
 
@@ -44,7 +54,8 @@ def load_run(state: State, run_id: int) -> list[JobResults]:
     j, s, e, r, p = t.jobs.c, t.snapshots.c, t.environments.c, t.result_samples.c, t.params.c
     jobs_query = (
         select(j.id, j.job_id, j.name, j.status, s.branch, s.commit, s.dirty,
-               e.cpu_model, e.cores, e.kernel, e.provider, e.instance_type, e.job)
+               e.cpu_model, e.cores, e.kernel, e.provider, e.instance_type, e.job,
+               j.wall_seconds, j.cpu_seconds, j.peak_memory_bytes)
         .select_from(t.jobs.outerjoin(t.snapshots, j.snapshot_digest == s.digest)
                      .outerjoin(t.environments, e.job == j.id))
         .where(j.run_id == run_id)
@@ -56,7 +67,7 @@ def load_run(state: State, run_id: int) -> list[JobResults]:
         for row in conn.execute(jobs_query):
             environment = Environment(*row[7:12]) if row[12] is not None else None
             jobs[row[0]] = JobResults(row[0], row[1], row[2], row[3], {}, environment,
-                                      _snapshot_text(row[4], row[5], row[6]))
+                                      _snapshot_text(row[4], row[5], row[6]), Usage(*row[13:16]))
         for job, name, value in conn.execute(select(p.job, p.name, p.value).where(p.job.in_(in_run))):
             jobs[job].params[name] = param_text(value)
         samples = select(r.job, r.benchmark, r.metric, r.unit, r.direction, r.iteration, r.value).where(

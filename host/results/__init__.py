@@ -1,0 +1,31 @@
+"""Results: parse finished jobs into samples, store them, list, compare and report them.
+
+    ingest(state, job_row, kind, attrs, log_path, outputs_dir, exit_code)     # executor, after a job
+    load_results(state, run) -> RunResults; format_results / results_table     # bh results
+    compare_sides(state, a, b, alpha=) -> Comparison; format_comparison / comparison_table;
+        compare_exit_code(comparison, fail_on_regression)                      # bh compare
+    write_report(state, a, b, out)                                             # bh report
+"""
+
+from benchhub.host.results.commands import COMPARE_HELP, compare_exit_code, compare_sides, write_report
+from benchhub.host.results.compare import Comparison
+from benchhub.host.results.ingest import ingest, ingest_paired
+from benchhub.host.results.listing import RunResults, format_results, load_results, results_table
+from benchhub.host.results.render import FORMATS, comparison_table, format_comparison
+
+__all__ = [
+    "COMPARE_HELP",
+    "FORMATS",
+    "Comparison",
+    "RunResults",
+    "compare_exit_code",
+    "compare_sides",
+    "comparison_table",
+    "format_comparison",
+    "format_results",
+    "ingest",
+    "ingest_paired",
+    "load_results",
+    "results_table",
+    "write_report",
+]
