@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fakes"))
-from project import Project, finished, of_type  # noqa: E402
+from project import Project, finished, of_type
 
 HELLO = """
 job "hello" {
@@ -49,7 +49,8 @@ def test_config_error_is_one_located_line_with_exit_2(project: Project) -> None:
 
 def test_missing_job_file_is_a_usage_error(project: Project) -> None:
     done = project.bh("plan", "nope.hcl")
-    assert done.returncode == 2 and done.stderr.startswith("Error: nope.hcl") and "Traceback" not in done.stderr
+    assert done.returncode == 2 and done.stderr.startswith("Error: nope.hcl")
+    assert "Traceback" not in done.stderr
 
 
 def test_apply_refuses_without_approval_on_a_non_tty(project: Project) -> None:

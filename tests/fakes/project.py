@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+Done = subprocess.CompletedProcess[str]
 FAKES_BIN = Path(__file__).resolve().parent / "bin"
 BH = [sys.executable, "-m", "benchhub.host.cli"]
 
@@ -32,7 +33,7 @@ class Project:
         path.write_text(text)
         return path
 
-    def bh(self, *args: str, timeout: float = 60, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    def bh(self, *args: str, timeout: float = 60, stdin: str | None = None) -> Done:
         return subprocess.run([*BH, *args], cwd=self.root, env=self.env, capture_output=True, text=True,
                               timeout=timeout, input=stdin)
 
