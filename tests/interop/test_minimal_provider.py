@@ -52,3 +52,8 @@ def test_go_plugin_host_drives_it(run_gohost: Callable[..., GoHostRun]) -> None:
     run = run_gohost("bh-provider-minimal", automtls=False, path=path)
     run.check_full_cycle()
     assert run.summary["schema_name"] == "minimal"
+
+
+def test_docs_show_it_verbatim() -> None:
+    example = (EXAMPLES / "bh-provider-minimal").read_text()
+    assert f"```python\n{example}```" in (EXAMPLES.parent / "providers.md").read_text()
