@@ -63,6 +63,12 @@ SETTINGS = (
         "not boot, or a tunnel.",
     ),
     Setting(
+        "remote_dir",
+        Type.TYPE_STRING,
+        "Directory on the instance holding the jobs' sandboxes (relative to the login user's home).",
+        default=".benchhub",
+    ),
+    Setting(
         "key_dir", Type.TYPE_STRING, "Where ephemeral SSH keys live until Release.", default=DEFAULT_KEY_DIR
     ),
     Setting("allocate_timeout_seconds", Type.TYPE_NUMBER, "Give up waiting for running + SSH.", default=600),
@@ -95,6 +101,7 @@ class AwsConfig:
     root_volume_gib: int
     use_private_ip: bool
     ssh_host_override: tuple[str, int] | None
+    remote_dir: str
     key_dir: Path
     allocate_timeout: float
     interruption_poll: float
@@ -126,6 +133,7 @@ def parse(config: struct_pb2.Struct) -> tuple[AwsConfig, list[pb.Diagnostic]]:
         root_volume_gib=int(values["root_volume_gib"]),
         use_private_ip=values["use_private_ip"],
         ssh_host_override=override,
+        remote_dir=values["remote_dir"],
         key_dir=Path(values["key_dir"]).expanduser(),
         allocate_timeout=float(values["allocate_timeout_seconds"]),
         interruption_poll=float(values["interruption_poll_seconds"]),

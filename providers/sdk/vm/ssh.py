@@ -1,6 +1,6 @@
 """The SSH run path of a VM provider, on asyncssh.
 
-A job on a VM lives in a sandbox directory under the login user's home (`.benchhub/<job id>`); its
+A job on a VM lives in a sandbox directory `<root>/<job id>` (root: `.benchhub` in the login user's home); its
 inputs are uploaded there over SFTP (tars unpacked at their `path`), its command runs in its own
 session (process group) with stdout and stderr streamed as they come, the timeout kills the whole group,
 and outputs are downloaded back by glob.
@@ -34,7 +34,7 @@ from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.provider.v1 import provider_pb2 as pb
 from benchhub.providers.sdk.errors import InvalidError, TransientError
 
-SANDBOX_ROOT = ".benchhub"
+DEFAULT_ROOT = ".benchhub"  # relative to the login user's home
 READ_BYTES = 1 << 16
 TRANSIENT = (OSError, asyncssh.Error, asyncio.TimeoutError)
 
@@ -60,12 +60,12 @@ class SshTimeouts:
     interruption_poll: float = 5.0
 
 
-def sandbox(job_id: str) -> str:
-    return posixpath.join(SANDBOX_ROOT, job_id)
+def sandbox(root: str, job_id: str) -> str:
+    return posixpath.join(root, job_id)
 
 
-def working_dir(job_id: str, workdir: str) -> str:
-    return posixpath.normpath(posixpath.join(sandbox(job_id), workdir or "."))
+def working_dir(root: str, job_id: str, workdir: str) -> str:
+    return posixpath.normpath(posixpath.join(sandbox(root, job_id), workdir or "."))
 
 
 def _now() -> timestamp_pb2.Timestamp:
@@ -90,23 +90,28 @@ def local_path(artifact: job_pb2.Artifact) -> Path:
     return Path(unquote(parsed.path))
 
 
-def command_line(job: job_pb2.Job, pid_file: str) -> str:
+def command_line(job: job_pb2.Job, root: str, pid_file: str) -> str:
     """The remote shell line: own session, pid recorded (for the timeout kill), env, workdir, argv."""
     if not job.command:
         raise InvalidError(f"job {job.name or job.id}: a VM job needs a command")
-    workdir = working_dir(job.id, job.workdir)
+    workdir = working_dir(root, job.id, job.workdir)
     env = [f"{key}={value}" for key, value in sorted(job.env.items())]
-    inner = f"echo $$ > {shlex.quote(pid_file)} && exec env {shlex.join([*env, '--', *job.command])}"
-    script = f"mkdir -p {shlex.quote(workdir)} && cd {shlex.quote(workdir)} && {inner}"
+    script = (
+        f"echo $$ > {shlex.quote(pid_file)} && mkdir -p {shlex.quote(workdir)} && cd {shlex.quote(workdir)}"
+        f" && exec env {shlex.join([*env, '--', *job.command])}"
+    )
     return f"setsid -w sh -c {shlex.quote(script)}"
 
 
 class SshRemote:
     """One VM reached over SSH."""
 
-    def __init__(self, target: SshTarget, timeouts: SshTimeouts | None = None) -> None:
+    def __init__(
+        self, target: SshTarget, timeouts: SshTimeouts | None = None, root: str = DEFAULT_ROOT
+    ) -> None:
         self.target = target
         self.timeouts = timeouts or SshTimeouts()
+        self.root = root
 
     # -- connecting ---------------------------------------------------------------------------------
 
@@ -177,7 +182,7 @@ class SshRemote:
             yield _event(status=pb.StatusChange(status=pb.JOB_STATUS_PREPARING, message="uploading inputs"))
             await self._stage(connection, job, uploads)
             yield _event(status=pb.StatusChange(status=pb.JOB_STATUS_RUNNING))
-            async for event in self._execute(connection, job, interrupted, started):
+            async for event in self._execute(connection, job, interrupted):
                 yield event
 
     async def _stage(
@@ -186,7 +191,7 @@ class SshRemote:
         job: job_pb2.Job,
         uploads: Sequence[tuple[job_pb2.Artifact, Path]],
     ) -> None:
-        root = sandbox(job.id)
+        root = sandbox(self.root, job.id)
         staging = posixpath.join(root, ".bh-inputs")
         await _check(connection, f"rm -rf {shlex.quote(root)} && mkdir -p {shlex.quote(staging)}")
         async with connection.start_sftp_client() as sftp:
@@ -211,11 +216,11 @@ class SshRemote:
         connection: asyncssh.SSHClientConnection,
         job: job_pb2.Job,
         interrupted: InterruptionCheck,
-        started: float,
     ) -> AsyncIterator[pb.RunEvent]:
-        pid_file = posixpath.join(sandbox(job.id), ".bh-pid")
+        started = time.monotonic()
+        pid_file = posixpath.join(sandbox(self.root, job.id), ".bh-pid")
         events: asyncio.Queue[pb.RunEvent] = asyncio.Queue()
-        process = await connection.create_process(command_line(job, pid_file), encoding=None)
+        process = await connection.create_process(command_line(job, self.root, pid_file), encoding=None)
         pumps = [
             asyncio.create_task(_pump(process.stdout, pb.LogChunk.STREAM_STDOUT, events)),
             asyncio.create_task(_pump(process.stderr, pb.LogChunk.STREAM_STDERR, events)),
@@ -280,11 +285,15 @@ class SshRemote:
         """Copy the files matching `globs` (relative to the job's working dir) into `into`."""
 
         async def download() -> None:
-            remote_root = working_dir(job_id, workdir)
+            remote_root = working_dir(self.root, job_id, workdir)
             connection = await self._connect(self.timeouts.attempts)
             async with connection, connection.start_sftp_client() as sftp:
                 for pattern in globs:
-                    for found in await sftp.glob(posixpath.join(remote_root, pattern)):
+                    try:
+                        matches = await sftp.glob(posixpath.join(remote_root, pattern))
+                    except asyncssh.SFTPNoSuchFile:
+                        continue  # nothing matched: an output with no files
+                    for found in matches:
                         remote = str(found)
                         relative = posixpath.relpath(remote, remote_root)
                         if relative.startswith("..") or not await sftp.isfile(remote):
