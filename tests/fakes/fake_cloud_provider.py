@@ -9,7 +9,8 @@ under their own names. Config (all optional):
     spot          also offer a spot `small` at 30 % of the price (default false)
     refuse        instance types whose Allocate fails with a capacity error ("small", "large")
     preempt       how many Runs on a spot allocation end preempted before one succeeds (default 0)
-    ledger        a JSON file listing live allocations, so `ListAllocations` survives a host crash
+    ledger        a JSON file listing live allocations, so `ListAllocations` survives a host crash;
+                  the provider's pid is written next to it (`<ledger>.pid`)
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ class FakeCloudProvider(provider_pb2_grpc.ProviderServicer):
 
     def Configure(self, request: pb.ConfigureRequest, context: grpc.ServicerContext) -> pb.ConfigureResponse:
         self.config = json_format.MessageToDict(request.config)
+        if self.config.get("ledger"):  # so a test can check that this process is gone afterwards
+            Path(self.config["ledger"] + ".pid").write_text(str(os.getpid()))
         return pb.ConfigureResponse()
 
     def Offer(self, request: pb.OfferRequest, context: grpc.ServicerContext) -> pb.OfferResponse:

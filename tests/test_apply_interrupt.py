@@ -1,0 +1,94 @@
+"""Ctrl-C during `bh apply` (SIGINT to the real subprocess): running jobs are cancelled, every
+allocation is released (state and the provider's ListAllocations agree), no process is left, exit 130."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "fakes"))
+from project import Project, of_type
+
+SLEEPERS = """
+settings {
+  parallelism = 2
+}
+provider "fakecheap" {
+  ledger = "%(ledger)s"
+}
+job "on_fake" {
+  command   = ["sh", "-c", "echo $$ > %(root)s/on_fake.pid; exec sleep 60"]
+  placement {
+    providers = ["fakecheap"]
+  }
+}
+job "on_local" {
+  command   = ["sh", "-c", "echo $$ > %(root)s/on_local.pid; exec sleep 60"]
+  provider  = "local"
+}
+job "later" {
+  command    = ["true"]
+  depends_on = ["on_fake"]
+}
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/stat").read_text().split()[2] if Path(f"/proc/{pid}").exists() else "X"
+    return status != "Z"
+
+
+def wait_gone(pid: int, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.mark.timeout(120)
+def test_sigint_cancels_jobs_releases_everything_and_exits_130(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    ledger = tmp_path / "ledger.json"
+    project.write(SLEEPERS % {"ledger": ledger, "root": tmp_path})
+    bh = project.start("apply", "--auto-approve", "--json")
+    assert bh.stdout is not None
+    started = set()
+    for line in bh.stdout:
+        event = json.loads(line)
+        if event["event"] == "job.started":
+            started.add(event["job"])
+        if started == {"on_fake", "on_local"}:
+            break
+    pids = {}
+    for name in started:  # the jobs' own processes are up
+        pid_file = tmp_path / f"{name}.pid"
+        while not pid_file.is_file() or not pid_file.read_text().strip():
+            time.sleep(0.05)
+        pids[name] = int(pid_file.read_text())
+    bh.send_signal(signal.SIGINT)
+    rest, _ = bh.communicate(timeout=60)
+    assert bh.returncode == 130
+    events = [json.loads(line) for line in rest.splitlines()]
+    finished = {e["job"]: e["status"] for e in of_type(events, "job.finished")}
+    assert finished == {"on_fake": "cancelled", "on_local": "cancelled"}
+    assert of_type(events, "run.finished")[0]["status"] == "interrupted"
+    for name, pid in pids.items():
+        assert wait_gone(pid), f"job {name} (pid {pid}) is still running"
+    assert wait_gone(int(Path(f"{ledger}.pid").read_text())), "the fake provider is still running"
+    assert json.loads(ledger.read_text()) == []  # the provider holds nothing
+    status = json.loads(project.bh("status", "1", "--json").stdout)
+    assert status["run"]["status"] == "interrupted"
+    assert {a["state"] for a in status["allocations"]} == {"released"}
+    assert {j["job_id"]: j["status"] for j in status["jobs"]}["later"] == "cancelled"
