@@ -8,7 +8,7 @@ import hashlib
 import io
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -28,9 +28,16 @@ GENERATED_DOCKERFILE = f"FROM {{base}}\nCOPY {SOURCE_DIR}/ {WORKDIR}/\nWORKDIR {
 
 
 @dataclass(frozen=True)
-class JobImage:
+class ImagePlan:
+    """The image a job runs in; `ready` when it exists (the base itself, or an earlier build of the
+    same snapshot on the same base), else `build` it from `snapshot` on `base_id`."""
+
     reference: str
-    built: bool  # False when an image of the same source and base was reused
+    ready: bool
+    base: str = ""
+    base_id: str = ""
+    snapshot: Path | None = None
+    snapshot_digest: str = ""
 
 
 def snapshot_of(job: job_pb2.Job) -> job_pb2.Artifact | None:
@@ -101,36 +108,37 @@ class ImageBuilder:
             ) from None
         return image_id
 
-    def image_for(self, job: job_pb2.Job, default_base: str, on_output: Callable[[str], None]) -> JobImage:
-        """The image `job` runs in: its base image when it has no source snapshot, else the snapshot
-        on top of the base, reused when an image of the same snapshot and base exists."""
+    def plan(self, job: job_pb2.Job, default_base: str) -> ImagePlan:
+        """The base image when the job has no source snapshot, else the snapshot on top of the base
+        (tagged by snapshot digest and base image id, so an unchanged source reuses its image)."""
         base = job.image or default_base
         base_id = self.base_id(base)
         snapshot = snapshot_of(job)
         if snapshot is None:
-            return JobImage(base_id, built=False)
+            return ImagePlan(base_id, ready=True)
         path = host_path(snapshot)
         digest = _digest(snapshot, path)
         key = hashlib.sha256(f"{digest}\n{base_id}".encode()).hexdigest()[:32]
         reference = f"{IMAGE_REPOSITORY}:{key}"
         try:
             self.client.images.get(reference)
-            return JobImage(reference, built=False)
+            ready = True
         except docker.errors.ImageNotFound:
-            pass
-        with tempfile.TemporaryFile() as context:
-            _build_context(path, base_id, context)
-            for line in self._build(context, reference, {labels.SNAPSHOT: digest, labels.BASE: base}):
-                on_output(line)
-        return JobImage(reference, built=True)
+            ready = False
+        return ImagePlan(reference, ready, base, base_id, path, digest)
 
-    def _build(self, context: IO[bytes], reference: str, image_labels: dict[str, str]) -> Iterator[str]:
-        progress = self.client.api.build(
-            fileobj=context, custom_context=True, tag=reference, rm=True, forcerm=True,
-            labels=image_labels, decode=True, network_mode="none",
-        )
-        for message in progress:
-            if "error" in message:
-                raise BuildFailed(f"building the job image failed: {message['error'].strip()}")
-            if "stream" in message:
-                yield message["stream"]
+    def build(self, plan: ImagePlan) -> Iterator[str]:
+        """Build the planned image, yielding the build output as it comes; BuildFailed on failure."""
+        assert plan.snapshot is not None
+        image_labels = {labels.SNAPSHOT: plan.snapshot_digest, labels.BASE: plan.base}
+        with tempfile.TemporaryFile() as context:
+            _build_context(plan.snapshot, plan.base_id, context)
+            progress = self.client.api.build(
+                fileobj=context, custom_context=True, tag=plan.reference, rm=True, forcerm=True,
+                labels=image_labels, decode=True, network_mode="none",
+            )
+            for message in progress:
+                if "error" in message:
+                    raise BuildFailed(f"building the job image failed: {message['error'].strip()}")
+                if "stream" in message:
+                    yield message["stream"]

@@ -15,7 +15,6 @@ from typing import Any
 import docker
 import docker.errors
 import grpc
-import requests.exceptions
 from docker.models.containers import Container
 from google.protobuf import duration_pb2
 
@@ -24,6 +23,7 @@ from benchhub.proto.provider.v1 import provider_pb2 as pb
 from benchhub.proto.provider.v1 import provider_pb2_grpc
 from benchhub.providers.docker import config as docker_config
 from benchhub.providers.docker import jobspec, labels
+from benchhub.providers.docker.daemon_errors import translated
 from benchhub.providers.docker.images import BuildFailed, ImageBuilder
 from benchhub.providers.docker.runner import ContainerRun, event, log_event, stage_inputs, status_event
 from benchhub.providers.sdk import AllocationLedger, CapacityPool, collect_outputs, wire
@@ -31,7 +31,7 @@ from benchhub.providers.sdk.errors import InvalidError, NotFoundError, Transient
 
 VERSION = "0.2.0"
 JOB_SLOT_WAIT_SECONDS = 3600.0  # a packed job waits this long for room in its allocation
-_DAEMON_ERRORS = (docker.errors.DockerException, requests.exceptions.ConnectionError)
+_ARCH_NAMES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
 
 
 @dataclass
@@ -52,19 +52,14 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
     # ---- the daemon ------------------------------------------------------------------------
 
     def client(self) -> docker.DockerClient:
-        with self._lock:
+        with self._lock, translated(self.config.host):
             if self._client is None:
-                try:
-                    self._client = docker.DockerClient(base_url=self.config.host)
-                except _DAEMON_ERRORS as e:
-                    raise TransientError(f"docker daemon at {self.config.host} unreachable: {e}") from e
+                self._client = docker.DockerClient(base_url=self.config.host)
             return self._client
 
     def _info(self) -> dict[str, Any]:
-        try:
+        with translated(self.config.host):
             info: dict[str, Any] = self.client().info()
-        except _DAEMON_ERRORS as e:
-            raise TransientError(f"docker daemon at {self.config.host} unreachable: {e}") from e
         return info
 
     def ledger(self) -> AllocationLedger[DockerAllocation]:
@@ -96,8 +91,9 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
         with self._lock:
             self.config, self._client, self._ledger = config, None, None
         try:
-            self.client().ping()
-        except (TransientError, *_DAEMON_ERRORS) as e:
+            with translated(config.host):
+                self.client().ping()
+        except TransientError as e:
             return pb.ConfigureResponse(diagnostics=[pb.Diagnostic(
                 severity=pb.Diagnostic.SEVERITY_ERROR, summary=f"docker daemon at {config.host} unreachable",
                 detail=str(e), attribute_path=["host"],
@@ -111,7 +107,8 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
         assert ledger.capacity is not None
         total, free = ledger.capacity.total, ledger.capacity.free()
         want = request.min_resources
-        if want.gpu or (want.arch and want.arch != self._info().get("Architecture")) or want.nodes > 1:
+        arch = _ARCH_NAMES.get(self._info().get("Architecture", ""), "")
+        if want.gpu or (want.arch and _ARCH_NAMES.get(want.arch, want.arch) != arch) or want.nodes > 1:
             return pb.OfferResponse()
         if want.cpu > total.cpu or want.memory_bytes > total.memory_bytes:
             return pb.OfferResponse()
@@ -120,7 +117,7 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
             id=self._offer_id(),
             region="local",
             instance_type="docker",
-            resources=job_pb2.Resources(cpu=free.cpu, memory_bytes=free.memory_bytes, arch=want.arch),
+            resources=job_pb2.Resources(cpu=free.cpu, memory_bytes=free.memory_bytes, arch=arch),
             price_per_hour=pb.Money(amount=0.0, currency="USD"),
             capacity=1 if fits else 0,
             startup_estimate=duration_pb2.Duration(seconds=1),
@@ -157,7 +154,8 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
         if held is not None:
             for run in list(held.handle.runs.values()):
                 run.cancel()
-        removed = self._remove_containers(request.allocation_id)
+        with translated(self.config.host):
+            removed = self._remove_containers(request.allocation_id)
         return pb.ReleaseResponse(released=held is not None or removed > 0)
 
     def _remove_containers(self, allocation_id: str) -> int:
@@ -173,7 +171,9 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
         """Live allocations of this process, plus allocations whose containers outlived an earlier
         provider process (found by label) so the host can release them."""
         found = {a.id: a for a in self.ledger().list_by_tags(request.tags)}
-        for container in self.client().containers.list(all=True, filters=labels.filters()):
+        with translated(self.config.host):
+            containers = self.client().containers.list(all=True, filters=labels.filters())
+        for container in containers:
             container_labels = container.labels
             allocation_id = container_labels[labels.ALLOCATION]
             tags = labels.tags_of(container_labels)
@@ -188,23 +188,24 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
     # ---- running -----------------------------------------------------------------------------
 
     def Run(self, request: pb.RunRequest, context: grpc.ServicerContext) -> Iterator[pb.RunEvent]:
+        with translated(self.config.host):
+            yield from self._run(request, context)
+
+    def _run(self, request: pb.RunRequest, context: grpc.ServicerContext) -> Iterator[pb.RunEvent]:
         held = self.ledger().get(request.allocation_id)
         job = request.job
-        yield status_event(pb.JOB_STATUS_PREPARING, "preparing the image")
         builder = ImageBuilder(self.client())
-        build_output: list[pb.RunEvent] = []
-        try:
-            image = builder.image_for(
-                job, self.config.base_image,
-                lambda line: build_output.append(log_event(pb.LogChunk.STREAM_STDERR, line.encode())),
-            )
-        except BuildFailed as e:
-            yield from build_output
-            yield event(exit=pb.Exit(status=pb.EXIT_STATUS_ERROR, message=str(e)))
-            return
-        yield from build_output
-        how = "built" if image.built else "reusing"
-        yield status_event(pb.JOB_STATUS_PREPARING, f"{how} {image.reference}")
+        plan = builder.plan(job, self.config.base_image)
+        if not plan.ready:
+            yield status_event(pb.JOB_STATUS_PREPARING, f"building {plan.reference}")
+            try:
+                for line in builder.build(plan):
+                    yield log_event(pb.LogChunk.STREAM_STDERR, line.encode())
+            except BuildFailed as e:
+                yield event(exit=pb.Exit(status=pb.EXIT_STATUS_ERROR, message=str(e)))
+                return
+        how = "built" if not plan.ready else "reusing" if plan.snapshot else "using"
+        yield status_event(pb.JOB_STATUS_PREPARING, f"{how} {plan.reference}")
         share = held.allocation.resources
         limit = jobspec.limits(job, self.config, share)
         slot = job_pb2.Resources(cpu=job.resources.cpu, memory_bytes=job.resources.memory_bytes)
@@ -213,7 +214,7 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
             container_labels = labels.container_labels(
                 held.allocation.id, job.id, held.allocation.created_at.ToJsonString(), held.allocation.tags
             )
-            arguments = jobspec.create_arguments(job, image.reference, self.config, limit, container_labels)
+            arguments = jobspec.create_arguments(job, plan.reference, self.config, limit, container_labels)
             self._remove_job_containers(held.allocation.id, job.id)  # a rerun of the same job replaces it
             container = self.client().containers.create(**arguments)
             stage_inputs(container, job, arguments["working_dir"])
@@ -239,18 +240,11 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
 
     def Collect(self, request: pb.CollectRequest, context: grpc.ServicerContext) -> Iterator[pb.CollectChunk]:
         self.ledger().get(request.allocation_id)
-        container = self._job_container(request.allocation_id, request.job_id)
-        workdir = container.attrs["Config"]["WorkingDir"] or "/"
         with tempfile.TemporaryDirectory(prefix="bh-docker-collect-") as scratch:
-            archive_path = Path(scratch) / "workdir.tar"
-            bits, _ = container.get_archive(workdir)
-            with archive_path.open("wb") as archive:
-                for chunk in bits:
-                    archive.write(chunk)
-            with tarfile.open(archive_path) as archive:
-                archive.extractall(Path(scratch) / "out", filter="data")
-            root = Path(scratch) / "out" / Path(workdir).name
-            yield from collect_outputs(root, request.outputs)
+            with translated(self.config.host):
+                container = self._job_container(request.allocation_id, request.job_id)
+                workdir = _copy_workdir(container, Path(scratch))
+            yield from collect_outputs(workdir, request.outputs)
 
     def close(self) -> None:
         """On shutdown: stop running jobs and remove every container of this process's allocations."""
@@ -258,3 +252,16 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
             return
         for held in self._ledger.everything():
             self.Release(pb.ReleaseRequest(allocation_id=held.allocation.id), None)  # type: ignore[arg-type]
+
+
+def _copy_workdir(container: Container, scratch: Path) -> Path:
+    """The container's working directory copied into `scratch` (get_archive, unpacked safely)."""
+    workdir = container.attrs["Config"]["WorkingDir"] or "/"
+    archive_path = scratch / "workdir.tar"
+    bits, _ = container.get_archive(workdir)
+    with archive_path.open("wb") as archive:
+        for chunk in bits:
+            archive.write(chunk)
+    with tarfile.open(archive_path) as archive:
+        archive.extractall(scratch / "out", filter="data")
+    return scratch / "out" / Path(workdir).name
