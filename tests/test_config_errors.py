@@ -44,10 +44,12 @@ EXPECTED: dict[str, list[tuple[int, int, str]]] = {
                 '(declared: docker, local; add a provider "aws" block)'),
     ],
     "bad_param.hcl": [
-        (2, 33, 'unknown parameter "sise" in ${param.sise}; did you mean "size"? '
+        (2, 33, 'job "sort": command element: unknown parameter "sise" in ${param.sise}; '
+                'did you mean "size"? (this job\'s parameters: size)'),
+        (2, 50, 'job "sort": command element: unsupported reference ${env.HOME}: '
+                "only ${param.NAME} can be used here"),
+        (4, 18, 'job "sort": env ALGO: unknown parameter "algo" in ${param.algo} '
                 "(this job's parameters: size)"),
-        (2, 50, "unsupported reference ${env.HOME}: only ${param.NAME} can be used here"),
-        (4, 18, 'unknown parameter "algo" in ${param.algo} (this job\'s parameters: size)'),
         (8, 12, 'job "sort": param none: an empty list gives no jobs'),
     ],
     "bad_units.hcl": [

@@ -413,22 +413,23 @@ class JobReader:
         if isinstance(value, str):
             return value
         if isinstance(value, Template):
-            parts = value.parts
-            return "".join(p if isinstance(p, str) else format_value(self.lookup(p, bindings)) for p in parts)
+            return "".join(
+                p if isinstance(p, str) else format_value(self.lookup(p, bindings, what)) for p in value.parts
+            )
         self.values.wrong(what, "a string", node)
         return None
 
-    def lookup(self, ref: Ref, bindings: Bindings) -> ParamValue:
+    def lookup(self, ref: Ref, bindings: Bindings, what: str) -> ParamValue:
         if len(ref.path) == 2 and ref.path[0] == "param":
             if ref.path[1] in bindings:
                 return bindings[ref.path[1]]
             known = ", ".join(sorted(bindings)) or "none"
             self.problems.add(
-                f'unknown parameter "{ref.path[1]}" in ${{{ref}}}{suggestion(ref.path[1], bindings)} '
+                f'{what}: unknown parameter "{ref.path[1]}" in ${{{ref}}}{suggestion(ref.path[1], bindings)} '
                 f"(this job's parameters: {known})", ref.pos,
             )
         else:
-            message = f"unsupported reference ${{{ref}}}: only ${{param.NAME}} can be used here"
+            message = f"{what}: unsupported reference ${{{ref}}}: only ${{param.NAME}} can be used here"
             self.problems.add(message, ref.pos)
         return ""
 
@@ -440,7 +441,8 @@ class JobReader:
         kind = block.labels[0]
         for nested in block.blocks:
             self.problems.add(f'{what}: framework "{kind}": nested blocks are not supported', nested.pos)
-        attributes = {name: self.plain(a.node, bindings) for name, a in block.attributes.items()}
+        where = f'{what}: framework "{kind}"'
+        attributes = {n: self.plain(a.node, bindings, f"{where}: {n}") for n, a in block.attributes.items()}
         if self.validate_framework is not None:
             for message in self.validate_framework(kind, attributes):
                 if not message.startswith("framework"):
@@ -448,19 +450,19 @@ class JobReader:
                 self.problems.add(f"{what}: {message}", _locate(message, block))
         return Framework(kind, attributes, block.pos)
 
-    def plain(self, node: Node, bindings: Bindings) -> Any:
+    def plain(self, node: Node, bindings: Bindings, what: str) -> Any:
         value = node.value
         if isinstance(value, Template):
             if len(value.parts) == 1 and isinstance(value.parts[0], Ref):
-                return self.lookup(value.parts[0], bindings)
-            return self.text(node, bindings, "")
+                return self.lookup(value.parts[0], bindings, what)
+            return self.text(node, bindings, what)
         if isinstance(value, Ref):
-            self.values.wrong("framework attribute", "a value", node)
+            self.values.wrong(what, "a value", node)
             return None
         if isinstance(value, tuple):
-            return [self.plain(item, bindings) for item in value]
+            return [self.plain(item, bindings, what) for item in value]
         if isinstance(value, Mapping):
-            return {k: self.plain(a.node, bindings) for k, a in value.items()}
+            return {k: self.plain(a.node, bindings, f"{what}.{k}") for k, a in value.items()}
         return value
 
 

@@ -18,7 +18,9 @@ def describe(value: object) -> str:
         return "a bool"
     if isinstance(value, int | float):
         return "a number"
-    if isinstance(value, str | Template):
+    if isinstance(value, Template):
+        return "a string with ${...} (interpolation is not allowed here)"
+    if isinstance(value, str):
         return "a string"
     if isinstance(value, Ref):
         return f"a reference ({value}); quote it if it is text"
