@@ -111,11 +111,13 @@ def moto(moto_server: str) -> str:
 
 
 def ec2(endpoint: str, region: str = "us-east-1") -> Any:
-    """A boto3 EC2 client on moto, for the tests' own checks (and for playing AWS, e.g. a spot interruption)."""
+    """A boto3 EC2 client on moto for the tests' own checks (and for playing AWS: a spot interruption)."""
     return boto3.client("ec2", region_name=region, endpoint_url=endpoint)
 
 
-def benchhub_instances(endpoint: str, states: tuple[str, ...] = ("pending", "running")) -> list[dict[str, Any]]:
+def benchhub_instances(
+    endpoint: str, states: tuple[str, ...] = ("pending", "running")
+) -> list[dict[str, Any]]:
     found = []
     for region in REGIONS:
         reservations = ec2(endpoint, region).describe_instances(
