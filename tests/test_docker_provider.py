@@ -25,7 +25,7 @@ import pytest
 
 from benchhub.host.cli.run import project_tag
 from benchhub.host.executor.allocator import TAG_PROJECT
-from benchhub.host.plugin import ProviderClient, launch_executable
+from benchhub.host.plugin import ProviderCallError, ProviderClient, launch_executable
 from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.provider.v1 import provider_pb2 as pb
 from benchhub.providers.docker import labels
@@ -385,3 +385,33 @@ def test_ctrl_c_in_bh_apply_removes_the_containers(
     output, _ = apply.communicate(timeout=60)
     assert apply.returncode == 130, output.decode()
     assert daemon.containers.list(all=True, filters=project) == []
+
+
+# ---- configuration and failures ----------------------------------------------------------------
+
+
+def test_configure_reports_bad_attributes_and_an_unreachable_daemon(
+    plugin_executable: str, docker_host: str
+) -> None:
+    with _launch(plugin_executable, docker_host) as provider:
+        bad = provider.configure({"cpu": "lots", "colour": "blue"})
+        assert sorted(d.attribute_path[0] for d in bad) == ["colour", "cpu"]
+        unreachable = provider.configure({"host": "unix:///nonexistent/docker.sock"})
+        assert [d.attribute_path[0] for d in unreachable] == ["host"]
+
+
+def test_a_failing_dockerfile_ends_the_job_with_an_error_and_its_build_output(
+    provider: ProviderClient, allocation: pb.Allocation, tmp_path: Path
+) -> None:
+    source = _snapshot(tmp_path, {"Dockerfile": f"FROM {BASE_IMAGE}\nRUN echo building; exit 7\n"})
+    events = _run(provider, allocation, _job("true", inputs=[source]))
+    assert _exit(events).status == pb.EXIT_STATUS_ERROR
+    assert "building the job image failed" in _exit(events).message
+    assert b"building" in b"".join(e.log.data for e in events if e.HasField("log"))
+
+
+def test_a_missing_base_image_is_an_invalid_request(
+    provider: ProviderClient, allocation: pb.Allocation
+) -> None:
+    with pytest.raises(ProviderCallError, match="not on the docker daemon"):
+        _run(provider, allocation, _job("true", image="benchhub/no-such-image:1"))
