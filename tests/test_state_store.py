@@ -224,3 +224,38 @@ def test_unknown_ids_raise_not_found(state: State) -> None:
         state.allocation(7)
     with pytest.raises(NotFoundInStateError):
         state.record_released(7)
+
+
+def test_an_older_database_is_migrated_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import Connection
+
+    from benchhub.host.state import migrations
+
+    path = tmp_path / "state.db"
+    with State(path) as old:
+        run = old.create_run("job.hcl", "d")
+
+    def add_note(conn: Connection) -> None:
+        conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN note TEXT DEFAULT 'migrated'")
+
+    newer = (*migrations.MIGRATIONS, migrations.Migration(2, "run notes", add_note))
+    monkeypatch.setattr(migrations, "MIGRATIONS", newer)
+    monkeypatch.setattr(migrations, "LATEST_VERSION", 2)
+    with State(path) as state:
+        assert state.schema_version == 2
+        assert state.run(run).job_file == "job.hcl"
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT note FROM runs").fetchone() == ("migrated",)
+    assert db.execute("SELECT version, description FROM schema_version ORDER BY version").fetchall() == [
+        (1, "initial schema"), (2, "run notes")
+    ]
+
+
+def test_forty_thousand_result_samples_in_one_call(state: State) -> None:
+    row = state.add_job(state.create_run("job.hcl", "d"), "a", "a")
+    samples = [
+        ResultSample(f"Benchmark{i % 1000}", "ns/op", float(i), "ns", "lower", i // 1000)
+        for i in range(40_000)
+    ]
+    state.add_result_samples(row, samples)
+    assert state.result_samples(row) == samples
