@@ -51,20 +51,23 @@ def _no_daemon(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def docker_host() -> str:
+def docker_host() -> Iterator[str]:
+    """DOCKER_HOST when a daemon answers there, else a private one started (and stopped) here."""
     host = os.environ.get("DOCKER_HOST", "")
-    if not (host and _answers(host)):
+    started_here = not (host and _answers(host))
+    if started_here:
         started = subprocess.run([REPO / ".ci" / "dockerd", "start"], capture_output=True, text=True)
         if started.returncode != 0:
             _no_daemon(f".ci/dockerd start failed: {started.stderr.strip()[-500:]}")
         env_line = subprocess.run([REPO / ".ci" / "dockerd", "env"], capture_output=True, text=True).stdout
         host = env_line.strip().split("=", 1)[1]
-    client = docker.DockerClient(base_url=host)
     try:
-        client.images.get(BASE_IMAGE)
+        docker.DockerClient(base_url=host).images.get(BASE_IMAGE)
     except docker.errors.ImageNotFound:
         subprocess.run([REPO / ".ci" / "docker-images"], check=True, env={**os.environ, "DOCKER_HOST": host})
-    return host
+    yield host
+    if started_here:
+        subprocess.run([REPO / ".ci" / "dockerd", "stop"], check=True)
 
 
 @pytest.fixture(scope="session")
