@@ -63,10 +63,8 @@ func execute(ctx context.Context, stream providerv1.Provider_RunServer, job *job
 	defer close(finished)
 	go killGroupWhenDone(ctx, cmd.Process.Pid, finished)
 
-	if err := stream.Send(statusEvent(providerv1.JobStatus_JOB_STATUS_RUNNING)); err != nil {
-		return err
-	}
-	events := make(chan *providerv1.RunEvent)
+	events := make(chan *providerv1.RunEvent, 1)
+	events <- statusEvent(providerv1.JobStatus_JOB_STATUS_RUNNING)
 	var readers sync.WaitGroup
 	readers.Add(2)
 	go streamPipe(stdout, providerv1.LogChunk_STREAM_STDOUT, events, &readers)
