@@ -32,6 +32,7 @@ from benchhub.providers.docker import labels
 
 REPO = Path(__file__).resolve().parents[1]
 BASE_IMAGE = "benchhub/busybox:latest"
+PYTHON_IMAGE = "benchhub/python:bookworm"
 MiB = 1 << 20
 pytestmark = pytest.mark.timeout(120)
 
@@ -418,3 +419,14 @@ def test_a_missing_base_image_is_an_invalid_request(
 ) -> None:
     with pytest.raises(ProviderCallError, match="not on the docker daemon"):
         _run(provider, allocation, _job("true", image="benchhub/no-such-image:1"))
+
+
+def test_a_job_on_the_debian_python_base_image_runs_python(
+    provider: ProviderClient, allocation: pb.Allocation, daemon: docker.DockerClient
+) -> None:
+    try:
+        daemon.images.get(PYTHON_IMAGE)
+    except docker.errors.ImageNotFound:
+        pytest.skip(f"{PYTHON_IMAGE} not built (.ci/docker-images python, about a minute with mmdebstrap)")
+    job = _job("python3 -c 'import sys; print(sys.version_info[0])'", image=PYTHON_IMAGE)
+    assert _stdout(_run(provider, allocation, job)) == "3\n"
