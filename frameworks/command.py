@@ -3,7 +3,8 @@
 Each run gives wall, user and sys time and peak memory (measured by `command_runner`, which the job
 runs with `python3`), plus optional metrics read from a JSON file the command writes
 (`metrics_file`: `{"name": 1.5}` or `{"name": {"value": 1.5, "unit": "ops/s", "direction": "higher"}}`)
-or matched in its stdout (`regex = { name = "pattern with (one group)" }`).
+or matched in its stdout (`regex = { name = "pattern with (one group)" }`). The benchmark is named
+`name`, or after the job when that is empty.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ RECORD = f"{OUTPUT_DIR}/command.json"
 
 schema: a.Schema = {
     "command": a.Attr(a.Kind.COMMAND, required=True),
-    "name": a.Attr(a.Kind.STRING, default="command"),
+    "name": a.Attr(a.Kind.STRING, default=""),  # empty: the benchmark is named after the job
     "count": a.Attr(a.Kind.INT, default=5, minimum=1),
     "warmup": a.Attr(a.Kind.INT, default=0, minimum=0),
     "metrics_file": a.Attr(a.Kind.STRING),

@@ -47,7 +47,7 @@ def expand_paired(kind: str, attrs: Mapping[str, Any], rounds: int, warmup: int 
         command=["python3", "-c", RUNNER_SOURCE, json.dumps(spec)],
         display=f"paired A/B x{rounds}: {inner.display}",
         env=inner.env,
-        outputs={PAIR_OUTPUT: f"{PAIR_DIR}/**"},
+        outputs={PAIR_OUTPUT: f"{PAIR_DIR}/**/*"},
     )
 
 
