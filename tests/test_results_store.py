@@ -158,7 +158,8 @@ def test_paired_job_runs_both_sides_interleaved_and_compares_them(executor: Exec
     assert comparison.a.snapshots == ("main@1111",) and comparison.b.snapshots == ("feature@2222",)
     (wall,) = [r for r in comparison.rows if r.key.metric == "wall"]
     assert wall.regression and wall.key.label == "sleep[size=1]"
-    assert format_comparison(comparison, "markdown").startswith("**paired A/B (interleaved on one allocation)")
+    markdown = format_comparison(comparison, "markdown")
+    assert markdown.startswith("**paired A/B (interleaved on one allocation)")
 
     html = write_report(executor.state, str(run_id), None, executor.root / "paired.html").read_text()
     assert '<span class="badge">paired</span>' in html and html.count("<svg") >= 4
