@@ -4,7 +4,25 @@
     config = load_config("job.hcl")            # ConfigError with file:line:col on any mistake
     for job in topological_order(config.jobs): ...
 
-See `loader` for the language decisions (implicit `local` provider, matrix dependencies, implied
+The language, in short (`tests/data/config/good.hcl` uses all of it):
+
+    settings { state_path = ".bh/state.db"  parallelism = 2  budget = "20 USD" }
+    provider "docker" { host = "..." }        # checked later against the provider's schema
+    job "sort" {
+      command = ["bin/sort", "--size", "${param.size}"]   # or a string, run by sh -c
+      env = { ALGO = "${param.algo}" }  workdir = "run"  image = "python:3.11"
+      params { size = [1000, 10000]  algo = "quick" }   # lists expand as a matrix
+      param "threads" { values = [1, 8]  target = "env"  key = "THREADS" }
+      source { path = "."  ref = "main" }     # or source = "."
+      resources { cpu = 2  memory = "2GiB"  gpu = 0  disk = "10GB"  nodes = 1  arch = "arm64" }
+      placement { providers = ["aws"]  regions = ["eu-west-1"]  spot = "prefer"  max_price = 0.5 }
+      depends_on = ["build"]  when = "on_success"  # or "always", "on_failure"
+      outputs = { report = "out/*.json" }  inputs = { "bin/sort" = job.build.outputs.binary }
+      timeout = "10m"  expected_duration = "90s"  retries = 1  exclusive = true  provider = "docker"
+      framework "gobench" { ... }             # instead of command; checked by benchhub.frameworks
+    }
+
+See `loader` for the decisions (implicit `local` provider, matrix dependencies, implied
 dependencies of inputs) and `model` for the types.
 """
 

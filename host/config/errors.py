@@ -47,13 +47,7 @@ class Problems:
             self._seen.add(at)
             self.errors.append(located(message, at))
 
-    def extend(self, errors: list[ConfigError]) -> None:
-        self.errors.extend(errors)
-
     def raise_if_any(self) -> None:
         if self.errors:
             ordered = sorted(self.errors, key=lambda e: (e.file, e.line, e.column))
             raise ConfigErrors(ordered) if len(ordered) > 1 else ordered[0]
-
-    def __bool__(self) -> bool:
-        return bool(self.errors)

@@ -45,7 +45,7 @@ class HashingWriter(io.RawIOBase):
 
 
 class DeterministicTar:
-    """`add(entry, content)` in any order is not allowed: callers add entries sorted by path."""
+    """A tar written as a stream; callers `add` entries in sorted path order (checked)."""
 
     def __init__(self, out: HashingWriter) -> None:
         self._tar = tarfile.open(fileobj=out, mode="w|", format=tarfile.GNU_FORMAT)  # noqa: SIM115
