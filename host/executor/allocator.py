@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from benchhub.host.errors import BenchHubError
 from benchhub.host.executor.events import Event
+from benchhub.host.executor.pools import OwnShares
 from benchhub.host.executor.ports import ProviderClient, Recorder
 from benchhub.host.planning.model import Choice, PlannedJob
 from benchhub.proto.provider.v1 import provider_pb2 as pb
@@ -78,7 +79,7 @@ class Allocator:
         self._lock = threading.Lock()
         self._freed = threading.Condition()
         self._releases = 0
-        self._using: Counter[tuple[str, str]] = Counter()  # allocations held or being made, per offer
+        self._shares = OwnShares()
         self._failed: set[tuple[str, str]] = set()
         self._dead: dict[str, str] = {}
         self._live: dict[int, Lease] = {}
@@ -116,18 +117,29 @@ class Allocator:
                 continue
             if self._cancelled.is_set():
                 raise Cancelled("interrupted")
-            releases = self._releases
-            lease = self._try(job, choice, attempt, errors)
-            while lease == WAIT_FOR_CAPACITY:
-                self._wait_for_release(releases)
-                releases = self._releases
-                lease = self._try(job, choice, attempt, errors)
-            if isinstance(lease, Lease):
+            lease = self._try_pooled(job, choice, attempt, errors)
+            if lease is not None:
                 return lease
         if self._cancelled.is_set():
             raise Cancelled("interrupted")
         detail = "; ".join(errors) or "every offer had failed earlier in this run"
         raise NoOfferLeft(f"no offer could be allocated: {detail}")
+
+    def _try_pooled(self, job: PlannedJob, choice: Choice, attempt: int, errors: list[str]) -> Lease | None:
+        """`_try`, first waiting while our own allocations fill a pooled offer."""
+        while True:
+            releases = self._releases
+            with self._lock:
+                room = not choice.offer.shareable or self._shares.take(
+                    (choice.provider, choice.offer.id), choice.offer.resources, choice.reserve
+                )
+            if not room:
+                self._wait_for_release(releases)
+                continue
+            lease = self._try(job, choice, attempt, errors)
+            if lease != WAIT_FOR_CAPACITY:
+                return lease if isinstance(lease, Lease) else None
+            self._wait_for_release(releases)
 
     def _try(self, job: PlannedJob, choice: Choice, attempt: int, errors: list[str]) -> Lease | str | None:
         """The lease, or None when the offer failed, or WAIT_FOR_CAPACITY when the offer is a pool
@@ -145,15 +157,13 @@ class Allocator:
         }
         self._emit(Event("job.allocating", where))
         key = (choice.provider, choice.offer.id)
-        with self._lock:
-            self._using[key] += 1
         try:
             allocation = client.allocate(choice.offer.id, token, tags, choice.reserve)
         except BenchHubError as exc:
             reason = error_reason(exc)
             with self._lock:
-                self._using[key] -= 1
-                ours = self._using[key] > 0  # our other jobs hold (or are getting) part of it
+                self._shares.give_back(key, choice.reserve)
+                ours = self._shares.holding(key)  # our other jobs hold (or are getting) part of it
             self._recorder.allocation_failed(row, str(exc))
             self._reap(client, token)
             if reason == "capacity" and choice.offer.shareable and ours:
@@ -220,7 +230,7 @@ class Allocator:
         with self._lock:
             if self._live.pop(lease.row, None) is None:
                 return
-            self._using[(lease.provider, lease.choice.offer.id)] -= 1
+            self._shares.give_back((lease.provider, lease.choice.offer.id), lease.choice.reserve)
         try:
             self._clients[lease.provider].release(lease.allocation.id)
         except BenchHubError as exc:

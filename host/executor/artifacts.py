@@ -59,7 +59,11 @@ class ArtifactStore:
         return target
 
     def inputs(self, refs: Iterable[InputRef]) -> list[job_pb2.Artifact]:
-        """Artifacts for `refs`: every file collected for the referenced output, one Artifact each."""
+        """Artifacts for `refs`: every file collected for the referenced output, one Artifact each.
+
+        An output of one file is placed at the input's `path`; several files (or a `path` ending in
+        "/") go under it as a directory; without a `path` files keep the producer's relative paths.
+        """
         artifacts: list[job_pb2.Artifact] = []
         for ref in refs:
             base = self.root / safe_name(ref.job) / safe_name(ref.output)
@@ -75,8 +79,16 @@ class ArtifactStore:
                         kind=job_pb2.Artifact.KIND_FILE,
                         uri=file.resolve().as_uri(),
                         digest="sha256:" + hashlib.sha256(data).hexdigest(),
-                        path=f"{ref.path.rstrip('/')}/{rel}" if ref.path else rel,
+                        path=_placement(ref.path, rel, single=len(files) == 1),
                         size_bytes=len(data),
                     )
                 )
         return artifacts
+
+
+def _placement(path: str, rel: str, *, single: bool) -> str:
+    if not path:
+        return rel
+    if single and not path.endswith("/"):
+        return path
+    return f"{path.rstrip('/')}/{rel}"
