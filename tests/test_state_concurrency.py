@@ -51,6 +51,20 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
+def test_processes_creating_a_fresh_database_at_once_migrate_it_once(tmp_path: Path) -> None:
+    path = tmp_path / "fresh.db"
+    creators = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), tag, "1"], stderr=subprocess.PIPE)
+        for tag in ("a", "b", "c")
+    ]
+    for creator in creators:
+        _, err = creator.communicate(timeout=120)
+        assert creator.returncode == 0, err.decode()
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT count(*) FROM runs").fetchone() == (3,)
+    assert db.execute("SELECT count(*) FROM schema_version").fetchone() == (1,)
+
+
 def test_a_database_that_stays_locked_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     with State(path, busy_timeout=0.2) as state:
