@@ -1,9 +1,10 @@
 """The plugin's own Python-level stdout/stderr, streamed to the host over go-plugin's GRPCStdio.
 
 After the handshake line the SDK replaces ``sys.stdout``/``sys.stderr`` with `StdioWriter`s that
-queue what the provider prints; the host reads the queue through ``GRPCStdio.StreamStdio``. Writes
-never block the provider: when the queue is full (no host reading) the text goes to the real stderr,
-which the host also reads. File descriptors 1 and 2 are left alone, so children inherit them as usual.
+queue what the provider prints while a host reads ``GRPCStdio.StreamStdio``. Without such a reader
+(go-plugin 1.0.1 hosts have none), or when the queue is full, the text goes straight to the real
+stdout/stderr, which every host reads. Writes never block the provider. File descriptors 1 and 2 are
+left alone, so children inherit them as usual.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ class StdioQueue:
 
     def __init__(self) -> None:
         self.items: queue.Queue[stdio_pb.StdioData] = queue.Queue(_QUEUE_LIMIT)
-        self.fallback_fd = os.dup(2)
+        self.real_fds = {stdio_pb.StdioData.STDOUT: os.dup(1), stdio_pb.StdioData.STDERR: os.dup(2)}
+        self.readers = 0
         self.closed = False
 
     def close(self) -> None:
@@ -35,10 +37,13 @@ class StdioQueue:
         self.closed = True
 
     def put(self, channel: stdio_pb.StdioData.Channel.ValueType, data: bytes) -> None:
-        try:
-            self.items.put_nowait(stdio_pb.StdioData(channel=channel, data=data))
-        except queue.Full:
-            os.write(self.fallback_fd, data)
+        if self.readers:
+            try:
+                self.items.put_nowait(stdio_pb.StdioData(channel=channel, data=data))
+                return
+            except queue.Full:
+                pass
+        os.write(self.real_fds[channel], data)
 
 
 class StdioWriter(io.TextIOBase):
@@ -66,9 +71,13 @@ class StdioServicer(grpc_stdio_pb2_grpc.GRPCStdioServicer):
     def StreamStdio(
         self, request: empty_pb2.Empty, context: grpc.ServicerContext
     ) -> Iterator[stdio_pb.StdioData]:
-        while context.is_active():
-            try:
-                yield self.sink.items.get(timeout=0.1)
-            except queue.Empty:
-                if self.sink.closed:
-                    return
+        self.sink.readers += 1
+        try:
+            while context.is_active():
+                try:
+                    yield self.sink.items.get(timeout=0.1)
+                except queue.Empty:
+                    if self.sink.closed:
+                        return
+        finally:
+            self.sink.readers -= 1
