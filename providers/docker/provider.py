@@ -150,13 +150,18 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
         yield pb.AllocateEvent(allocation=held.allocation)
 
     def Release(self, request: pb.ReleaseRequest, context: grpc.ServicerContext) -> pb.ReleaseResponse:
-        held = self.ledger().release(request.allocation_id)
+        return pb.ReleaseResponse(released=self._release(request.allocation_id))
+
+    def _release(self, allocation_id: str) -> bool:
+        """Stop the allocation's jobs, remove its containers (also those of an earlier provider
+        process) and free its capacity; False when there was nothing to release."""
+        held = self.ledger().release(allocation_id)
         if held is not None:
             for run in list(held.handle.runs.values()):
                 run.cancel()
         with translated(self.config.host):
-            removed = self._remove_containers(request.allocation_id)
-        return pb.ReleaseResponse(released=held is not None or removed > 0)
+            removed = self._remove_containers(allocation_id)
+        return held is not None or removed > 0
 
     def _remove_containers(self, allocation_id: str) -> int:
         containers = self.client().containers.list(all=True, filters=labels.filters(allocation_id))
@@ -251,7 +256,7 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
         if self._ledger is None:
             return
         for held in self._ledger.everything():
-            self.Release(pb.ReleaseRequest(allocation_id=held.allocation.id), None)  # type: ignore[arg-type]
+            self._release(held.allocation.id)
 
 
 def _copy_workdir(container: Container, scratch: Path) -> Path:
