@@ -9,6 +9,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from benchhub.providers.docker.runner import ContainerRun, event, log_event, sta
 from benchhub.providers.sdk import AllocationLedger, CapacityPool, collect_outputs, wire
 from benchhub.providers.sdk.errors import InvalidError, NotFoundError, TransientError
 
-VERSION = "0.2.0"
+VERSION = version("benchhub")
 JOB_SLOT_WAIT_SECONDS = 3600.0  # a packed job waits this long for room in its allocation
 _ARCH_NAMES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
 
@@ -89,7 +90,9 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
         if problems:
             return pb.ConfigureResponse(diagnostics=problems)
         with self._lock:
-            self.config, self._client, self._ledger = config, None, None
+            if config.host != self.config.host:  # another daemon: its own capacity
+                self._client, self._ledger = None, None
+            self.config = config
         try:
             with translated(config.host):
                 self.client().ping()
