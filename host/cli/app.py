@@ -197,3 +197,88 @@ def gc(job_file: Path, auto_approve: bool) -> int:
     from benchhub.host.cli.gc import collect_garbage
 
     return collect_garbage(job_file, auto_approve=auto_approve)
+
+
+@cli.command()
+@click.argument("run", required=False)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
+)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+def results(run: str | None, fmt: str, as_json: bool) -> int:
+    """Parsed benchmark/test results and resource usage of RUN (default: the newest run).
+
+    RUN is a run id, `latest`, `latest~1` or `ref:BRANCH`.
+    """
+    from benchhub.host.cli.inspect import open_state
+    from benchhub.host.results import format_results, load_results
+
+    with open_state() as state:
+        click.echo(format_results(load_results(state, run), "json" if as_json else fmt))  # type: ignore[arg-type]
+    return 0
+
+
+class _CompareCommand(click.Command):
+    """Its help is the results module's (loaded only when asked for)."""
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from benchhub.host.results import COMPARE_HELP
+
+        self.help = COMPARE_HELP
+        super().format_help_text(ctx, formatter)
+
+
+@cli.command(cls=_CompareCommand)
+@click.argument("a")
+@click.argument("b", required=False)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.05,
+    show_default=True,
+    help="Significance level of the Mann-Whitney U test.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "markdown", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--fail-on-regression",
+    type=float,
+    metavar="PCT",
+    help="Exit 1 when a significant regression is worse than PCT percent.",
+)
+def compare(a: str, b: str | None, alpha: float, fmt: str, fail_on_regression: float | None) -> int:
+    """Compare two runs, refs or parameter sets, benchmark by benchmark (see `bh compare --help`)."""
+    from benchhub.host.cli.inspect import open_state
+    from benchhub.host.results import compare_exit_code, compare_sides, format_comparison
+
+    with open_state() as state:
+        comparison = compare_sides(state, a, b, alpha=alpha)
+    click.echo(format_comparison(comparison, fmt))  # type: ignore[arg-type]
+    return compare_exit_code(comparison, fail_on_regression)
+
+
+@cli.command()
+@click.argument("a")
+@click.argument("b", required=False)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("report.html"),
+    show_default=True,
+    help="The HTML file to write.",
+)
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True), default=0.05, show_default=True)
+def report(a: str, b: str | None, out: Path, alpha: float) -> int:
+    """Write one self-contained HTML report: a run's results, or A compared with B, with history."""
+    from benchhub.host.cli.inspect import open_state
+    from benchhub.host.results import write_report
+
+    with open_state() as state:
+        click.echo(f"Wrote {write_report(state, a, b, out, alpha=alpha)}")
+    return 0

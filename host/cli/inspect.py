@@ -18,7 +18,7 @@ from benchhub.host.state import Job, Run, State, default_state_path
 FOLLOW_POLL_SECONDS = 0.2
 
 
-def _state() -> State:
+def open_state() -> State:
     path = default_state_path(Path.cwd())
     if not path.exists():
         raise BenchHubError("no BenchHub state here (.bh/state.db); run `bh apply` first")
@@ -26,7 +26,7 @@ def _state() -> State:
 
 
 def show_status(run_id: int | None, *, as_json: bool) -> None:
-    with _state() as state:
+    with open_state() as state:
         if run_id is None:
             runs = state.runs(limit=20)
             if as_json:
@@ -102,7 +102,7 @@ def _show(value: object, fmt: str = "{}") -> str:
 
 def show_logs(job_id: str, *, run: int | None, follow: bool) -> None:
     """Print the job's log; with `follow`, keep printing until the job has finished."""
-    with _state() as state:
+    with open_state() as state:
         job = _find_job(state, job_id, run)
         if job.log_path is None or not Path(job.log_path).exists():
             raise BenchHubError(f"job {job_id} of run {job.run_id} has no log ({job.status})")

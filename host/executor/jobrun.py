@@ -78,6 +78,15 @@ class JobRunner:
             if job.job.outputs and status in ("passed", "failed"):
                 chunks = client.collect(lease.allocation.id, job.id, list(job.job.outputs))
                 self._artifacts.receive(job.id, chunks)
+            if job.framework and status in ("passed", "failed"):
+                self._recorder.job_results(
+                    row,
+                    job.framework,
+                    job.framework_attrs,
+                    self.log_path(job.id),
+                    self._artifacts.root / safe_name(job.id),
+                    exit_.exit_code,
+                )
             return Attempt(status, exit_, time.monotonic() - started, exit_.message)
         except BenchHubError as exc:
             status = "cancelled" if self._cancelled.is_set() else "error"

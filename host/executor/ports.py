@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.provider.v1 import provider_pb2 as pb
@@ -65,3 +66,14 @@ class Recorder(Protocol):
     ) -> None: ...
 
     def job_not_run(self, job: job_pb2.Job, status: str, reason: str) -> None: ...
+
+    def job_results(
+        self,
+        row: int,
+        framework: str,
+        attrs: Mapping[str, Any],
+        log_path: Path,
+        outputs_dir: Path,
+        exit_code: int,
+    ) -> None:
+        """Parse and store the job's results (BenchHubError when its output is unusable)."""

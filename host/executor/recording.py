@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from typing import cast
+from pathlib import Path
+from typing import Any, cast
 
 from benchhub.host.state import JobStatus, Param, ResourceSample, State
 from benchhub.proto.job.v1 import job_pb2
@@ -134,3 +135,16 @@ class StateRecorder:
             self._run, job.id, base_name(job), params=params_of(job), status=cast(JobStatus, status)
         )
         self._state.update_job(row, error=reason)
+
+    def job_results(
+        self,
+        row: int,
+        framework: str,
+        attrs: Mapping[str, Any],
+        log_path: Path,
+        outputs_dir: Path,
+        exit_code: int,
+    ) -> None:
+        from benchhub.host.results import ingest
+
+        ingest(self._state, row, framework, attrs, log_path, outputs_dir, exit_code)

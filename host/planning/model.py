@@ -5,8 +5,9 @@ A `Plan` is plain data. It is saved as JSON by `planfile` and walked by `benchhu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.provider.v1 import provider_pb2 as pb
@@ -47,6 +48,8 @@ class PlannedJob:
     group: str = ""  # jobs with the same non-empty group share one allocation
     snapshot_digest: str = ""
     runner_up: Choice | None = None  # the offer that came closest, with `why` it lost
+    framework: str = ""  # the framework block's kind, whose parser turns the job's output into results
+    framework_attrs: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

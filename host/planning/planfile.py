@@ -102,6 +102,8 @@ def _job_to_dict(job: PlannedJob) -> dict[str, Any]:
         "group": job.group,
         "snapshot_digest": job.snapshot_digest,
         "runner_up": _choice_to_dict(job.runner_up) if job.runner_up else None,
+        "framework": job.framework,
+        "framework_attrs": dict(job.framework_attrs),
     }
 
 
@@ -137,4 +139,6 @@ def _job_from_dict(data: dict[str, Any]) -> PlannedJob:
         group=data["group"],
         snapshot_digest=data["snapshot_digest"],
         runner_up=_choice_from_dict(data["runner_up"]) if data["runner_up"] else None,
+        framework=data["framework"],
+        framework_attrs=data["framework_attrs"],
     )

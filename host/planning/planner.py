@@ -16,7 +16,8 @@ from benchhub.host.planning.placing import place_levels
 from benchhub.host.planning.planfile import check_unchanged, file_digest, read_plan
 from benchhub.host.planning.providers import ProviderSession
 from benchhub.host.planning.sources import Sources
-from benchhub.host.state import Snapshot, State, default_state_path
+from benchhub.host.snapshot import Snapshot
+from benchhub.host.state import State, default_state_path
 from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.provider.v1 import provider_pb2 as pb
 
@@ -72,7 +73,7 @@ def plan_config(config: Config, job_file: Path, session: ProviderSession, *, ref
     )
     jobs = [
         PlannedJob(
-            job=_job_message(spec, digests[spec.id], sources),
+            job=_job_message(spec, digests[spec.id]),
             choices=placed.choices[spec.id],
             depends_on=spec.depends_on,
             when=spec.when,
@@ -82,6 +83,8 @@ def plan_config(config: Config, job_file: Path, session: ProviderSession, *, ref
             group=placed.group[spec.id],
             snapshot_digest=_digest(digests[spec.id]),
             runner_up=placed.runner_up[spec.id],
+            framework=spec.framework.kind if spec.framework else "",
+            framework_attrs=dict(spec.framework.attributes) if spec.framework else {},
         )
         for spec in config.jobs
     ]
@@ -166,7 +169,7 @@ def _spot_mode(spec: JobSpec) -> SpotMode:
     return "prefer" if spot == "prefer" else "never" if spot is False else "allow"
 
 
-def _job_message(spec: JobSpec, snapshot: Snapshot | None, sources: Sources) -> job_pb2.Job:
+def _job_message(spec: JobSpec, snapshot: Snapshot | None) -> job_pb2.Job:
     job = job_pb2.Job(
         id=spec.id,
         name=spec.id,
@@ -183,5 +186,5 @@ def _job_message(spec: JobSpec, snapshot: Snapshot | None, sources: Sources) -> 
     if spec.timeout:
         job.timeout.FromSeconds(int(spec.timeout))
     if snapshot is not None:
-        job.inputs.append(sources.artifact(snapshot))
+        job.inputs.append(Sources.artifact(snapshot))
     return job
