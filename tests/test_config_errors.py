@@ -168,3 +168,9 @@ def test_bh_style_caller_prints_one_line_per_error_and_no_traceback(tmp_path: Pa
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr == f"{BROKEN / 'cycle.hcl'}:3:17: dependency cycle: a -> c -> b -> a\n"
+
+
+def test_matrix_values_that_give_the_same_job_id_are_refused() -> None:
+    message = r'^d\.hcl:1:1: job "a": two parameter combinations give the same job id'
+    with pytest.raises(ConfigError, match=message):
+        parse_config('job "a" {\n  command = "x"\n  params { n = [1, "1"] }\n}\n', "d.hcl")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from benchhub.host.config import (
     Budget,
@@ -252,3 +256,28 @@ def test_money() -> None:
     assert parse_money("0.5EUR") == (0.5, "EUR")
     with pytest.raises(ValueError):
         parse_money("20 usd")
+
+
+_values = st.one_of(
+    st.integers(-1000, 1000), st.booleans(), st.text("abcxyz_-.", min_size=1, max_size=5),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["a", "b", "c", "d"]), st.lists(_values, min_size=1, max_size=3, unique=True),
+        min_size=1, max_size=3,
+    )
+)
+def test_matrix_expansion_is_the_cartesian_product(matrix: dict[str, list[object]]) -> None:
+    def hcl(value: object) -> str:
+        return ("true" if value else "false") if isinstance(value, bool) else json.dumps(value)
+
+    lines = "\n".join(f"    {k} = [{', '.join(hcl(v) for v in vs)}]" for k, vs in matrix.items())
+    config = parse_config(f'job "m" {{\n  command = "x"\n  params {{\n{lines}\n  }}\n}}\n', "m.hcl")
+    combinations = list(itertools.product(*matrix.values()))
+    assert len(config.jobs) == len(combinations) == len({j.id for j in config.jobs})
+    for job, combination in zip(config.jobs, combinations, strict=True):
+        assert [(p.name, p.value) for p in job.params] == list(zip(matrix, combination, strict=True))
+        assert [type(p.value) for p in job.params] == [type(v) for v in combination]

@@ -122,12 +122,16 @@ class JobReader:
             self.check_runnable(section, framework, what, block.pos)
 
         matrix = [p for p in params if p.matrix]
+        ids: set[str] = set()
         for combination in itertools.product(*(p.values for p in matrix)):
             chosen = dict(zip((p.name for p in matrix), combination, strict=True))
             bindings = {p.name: chosen.get(p.name, p.values[0]) for p in params}
-            spec = self.expand(section, base, params, bindings, framework)
             ident = job_id(name, [(p.name, chosen[p.name]) for p in matrix])
-            draft.expansions.append(replace(spec, id=ident))
+            if ident in ids:
+                self.problems.add(f'{what}: two parameter combinations give the same job id "{ident}" '
+                                  "(e.g. 1 and \"1\" in one list)", block.pos)
+            ids.add(ident)
+            draft.expansions.append(self.expand(section, base, params, bindings, framework, ident))
         return draft
 
     # -- parts that are the same for every expansion -----------------------------------------------
@@ -358,31 +362,33 @@ class JobReader:
 
     def expand(
         self, section: Section, base: JobSpec, params: list[ParamDef], bindings: Bindings,
-        framework: Block | None,
+        framework: Block | None, ident: str,
     ) -> JobSpec:
         what = section.what
-        records = tuple(Parameter(p.name, bindings[p.name], p.target, p.key) for p in params)
-        spec = replace(base, params=records)
+        changes: dict[str, Any] = {
+            "id": ident,
+            "params": tuple(Parameter(p.name, bindings[p.name], p.target, p.key) for p in params),
+        }
         if (node := section.get("command")) is not None:
-            spec = replace(spec, command=self.command(node, bindings, what))
+            changes["command"] = self.command(node, bindings, what)
         env = self.env(section, bindings)
         for p in params:
             if p.target == "env" and p.key:
                 env.setdefault(p.key, format_value(bindings[p.name]))
-        spec = replace(spec, env=env)
+        changes["env"] = env
         if (node := section.get("workdir")) is not None:
-            spec = replace(spec, workdir=self.text(node, bindings, f"{what}: workdir") or "")
+            changes["workdir"] = self.text(node, bindings, f"{what}: workdir") or ""
         if (node := section.get("image")) is not None:
-            spec = replace(spec, image=self.text(node, bindings, f"{what}: image"))
+            changes["image"] = self.text(node, bindings, f"{what}: image")
         outputs = section.section("outputs", self.problems, self.values)
         if outputs is not None:
             globs = {
                 k: self.text(a.node, bindings, f"{what}: outputs.{k}") for k, a in outputs.attributes.items()
             }
-            spec = replace(spec, outputs={k: g for k, g in globs.items() if g is not None})
+            changes["outputs"] = {k: g for k, g in globs.items() if g is not None}
         if framework is not None:
-            spec = replace(spec, framework=self.framework(framework, bindings, what))
-        return spec
+            changes["framework"] = self.framework(framework, bindings, what)
+        return replace(base, **changes)
 
     def command(self, node: Node, bindings: Bindings, what: str) -> tuple[str, ...]:
         if isinstance(node.value, str | Template):

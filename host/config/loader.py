@@ -144,7 +144,7 @@ def _link(drafts: Mapping[str, JobDraft], problems: Problems) -> tuple[JobSpec, 
     """Resolve depends_on and inputs to expanded ids; reject unknown jobs and cycles."""
     graph: dict[str, list[str]] = {}
     edge_positions: dict[tuple[str, str], Position] = {}
-    linked: dict[str, list[JobSpec]] = {}
+    linked_inputs: dict[str, tuple[Input, ...]] = {}
     for name, draft in drafts.items():
         needs: list[str] = []
         for dependency, pos in draft.depends_on:
@@ -174,15 +174,16 @@ def _link(drafts: Mapping[str, JobDraft], problems: Problems) -> tuple[JobSpec, 
                     needs.append(producer)
                     edge_positions[(name, producer)] = item.ref.pos
         graph[name] = needs
-        linked[name] = [replace(spec, inputs=tuple(inputs)) for spec in draft.expansions]
+        linked_inputs[name] = tuple(inputs)
 
     cycle = find_cycle(graph)
     if cycle is not None:
         at = edge_positions[(cycle[0], cycle[1])]
         problems.add(f"dependency cycle: {' -> '.join(cycle)}", at)
         return ()
-    return tuple(
-        replace(spec, depends_on=tuple(e.id for d in graph[name] for e in drafts[d].expansions))
-        for name, specs in linked.items()
-        for spec in specs
-    )
+    jobs: list[JobSpec] = []
+    for name, draft in drafts.items():
+        depends_on = tuple(e.id for d in graph[name] for e in drafts[d].expansions)
+        inputs = linked_inputs[name]
+        jobs.extend(replace(spec, depends_on=depends_on, inputs=inputs) for spec in draft.expansions)
+    return tuple(jobs)
