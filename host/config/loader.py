@@ -184,6 +184,6 @@ def _link(drafts: Mapping[str, JobDraft], problems: Problems) -> tuple[JobSpec, 
     jobs: list[JobSpec] = []
     for name, draft in drafts.items():
         depends_on = tuple(e.id for d in graph[name] for e in drafts[d].expansions)
-        inputs = linked_inputs[name]
-        jobs.extend(replace(spec, depends_on=depends_on, inputs=inputs) for spec in draft.expansions)
+        linked = linked_inputs[name]
+        jobs.extend(replace(spec, depends_on=depends_on, inputs=linked) for spec in draft.expansions)
     return tuple(jobs)
