@@ -99,8 +99,10 @@ def tree_files(path: Path, commit: str) -> list[TreeFile]:
     return sorted(files, key=lambda f: f.path)
 
 
-def read_blobs(path: Path, files: list[TreeFile]) -> Iterator[tuple[TreeFile, bytes]]:
-    """Each file's content, in order, from one `git cat-file --batch` process."""
+def read_blobs(path: Path, files: list[TreeFile]) -> Iterator[tuple[TreeFile, int, IO[bytes]]]:
+    """Each file with its size and a stream positioned at its content, in order, from one
+    `git cat-file --batch` process. The caller reads exactly `size` bytes before the next one, so
+    no file is ever held in memory whole."""
     process = subprocess.Popen(
         ["git", "cat-file", "--batch"], cwd=path, stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
@@ -113,9 +115,8 @@ def read_blobs(path: Path, files: list[TreeFile]) -> Iterator[tuple[TreeFile, by
             header = process.stdout.readline().split()
             if len(header) != 3 or header[1] != b"blob":
                 raise GitError(f"git cat-file could not read {file.path} ({file.object_id})")
-            content = process.stdout.read(int(header[2]))
+            yield file, int(header[2]), process.stdout
             process.stdout.read(1)  # the newline after each object
-            yield file, content
         completed = True
     finally:
         if not completed:

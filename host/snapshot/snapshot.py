@@ -9,7 +9,6 @@ and an existing snapshot with that digest is reused.
 
 from __future__ import annotations
 
-import io
 import os
 import stat
 import tempfile
@@ -103,12 +102,11 @@ def _add_files(tar: DeterministicTar, root: Path, names: Iterable[str]) -> None:
 
 
 def _add_tree(tar: DeterministicTar, root: Path, files: list[git.TreeFile]) -> None:
-    for file, content in git.read_blobs(root, files):
+    for file, size, stream in git.read_blobs(root, files):
         if file.is_symlink:
-            tar.add(Entry(file.path, link_target=content.decode()), None)
+            tar.add(Entry(file.path, link_target=stream.read(size).decode()), None)
         else:
-            entry = Entry(file.path, executable=file.executable, size=len(content))
-            tar.add(entry, io.BytesIO(content))
+            tar.add(Entry(file.path, executable=file.executable, size=size), stream)
 
 
 def _write(store: Path, state: git.GitState, fill: Callable[[DeterministicTar], None]) -> Snapshot:
