@@ -98,7 +98,7 @@ def command_line(job: job_pb2.Job, root: str, pid_file: str) -> str:
     env = [f"{key}={value}" for key, value in sorted(job.env.items())]
     script = (
         f"echo $$ > {shlex.quote(pid_file)} && mkdir -p {shlex.quote(workdir)} && cd {shlex.quote(workdir)}"
-        f" && exec env {shlex.join([*env, '--', *job.command])}"
+        f" && exec env {shlex.join(['--', *env, *job.command])}"
     )
     return f"setsid -w sh -c {shlex.quote(script)}"
 
