@@ -180,3 +180,16 @@ def test_a_snapshot_is_recorded_in_state(repo: Path, tmp_path: Path) -> None:
     assert (stored.commit, stored.branch, stored.dirty, stored.files, stored.size, stored.path) == (
         snap.commit, "main", False, 5, snap.size, str(snap.path)
     )
+
+
+def test_large_binary_files_come_out_byte_for_byte(repo: Path, tmp_path: Path) -> None:
+    blob = os.urandom(3 * 1024 * 1024 + 7)
+    (repo / "data.bin").write_bytes(blob)
+    git(repo, "add", "data.bin")
+    git(repo, "commit", "-q", "-m", "data")
+    store = tmp_path / "store"
+    for snap in (take_snapshot(repo, store, ref="main"), take_snapshot(repo, store)):
+        with tarfile.open(snap.path) as tar:
+            extracted = tar.extractfile("data.bin")
+            assert extracted is not None and extracted.read() == blob
+            assert tar.getnames() == [".gitignore", "a.txt", "data.bin", "link", "run.sh", "sub/b.txt"]
