@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ class Kind(Enum):
     INT = "number"
     BOOL = "bool"
     STRINGS = "list of strings"
-    COMMAND = "string or list of strings"
+    COMMAND = "string or list of strings"  # numbers in the list (typed parameters) become strings
     MAP = "map of strings"
 
 
@@ -46,7 +47,9 @@ def _type_ok(kind: Kind, value: Any) -> bool:
         case Kind.STRINGS:
             return _is_strings(value)
         case Kind.COMMAND:
-            return (isinstance(value, str) and bool(value.strip())) or (_is_strings(value) and bool(value))
+            if isinstance(value, list):
+                return bool(value) and all(isinstance(v, str | int | float) for v in value)
+            return isinstance(value, str) and bool(value.strip())
         case Kind.MAP:
             return isinstance(value, dict) and all(
                 isinstance(k, str) and isinstance(v, str) for k, v in value.items()
@@ -78,9 +81,12 @@ def resolve(schema: Schema, attrs: Mapping[str, Any]) -> dict[str, Any]:
     return {name: attrs.get(name, attr.default) for name, attr in schema.items()}
 
 
-def argv(command: str | list[str]) -> list[str]:
-    """A command attribute as argv: a string runs through `sh -c`, a list is used as is."""
-    return ["sh", "-c", command] if isinstance(command, str) else list(command)
+def argv(command: str | list[str | int | float]) -> list[str]:
+    """A command attribute as argv: a string runs through `sh -c`; a list is used as is, numbers (typed
+    parameters) written as text."""
+    if isinstance(command, str):
+        return ["sh", "-c", command]
+    return [v if isinstance(v, str) else json.dumps(v) for v in command]
 
 
 def display(command: list[str]) -> str:

@@ -1,0 +1,3 @@
+module example.com/strstr
+
+go 1.19
