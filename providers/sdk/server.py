@@ -23,6 +23,7 @@ from benchhub.proto.provider.v1 import provider_pb2_grpc
 from benchhub.providers.sdk import wire
 from benchhub.providers.sdk.controller import BrokerServicer, ControllerServicer
 from benchhub.providers.sdk.interceptor import ErrorInterceptor
+from benchhub.providers.sdk.listener import Endpoint, ListenError
 from benchhub.providers.sdk.stdio import StdioQueue, StdioServicer, StdioWriter
 
 NOT_A_PROGRAM = (
@@ -68,11 +69,16 @@ def serve(
     provider_pb2_grpc.add_ProviderServicer_to_server(provider, server)
 
     socket_dir = tempfile.mkdtemp(prefix="bh-plugin-")  # mkdtemp makes it 0700
-    network, address = _listen(server, socket_dir)
+    host_cert = os.environ.get(wire.CLIENT_CERT_ENV, "").encode() or None
+    try:
+        endpoint = Endpoint(server, socket_dir, host_cert)
+    except ListenError as e:
+        print(e, file=sys.stderr)
+        sys.exit(1)
     server.start()
+    endpoint.start()
 
-    handshake = wire.Handshake(wire.CORE_PROTOCOL_VERSION, app_version, network, address)
-    sys.stdout.write(handshake.line() + "\n")
+    sys.stdout.write(endpoint.handshake(app_version).line() + "\n")
     sys.stdout.flush()
     _redirect_stdio(sink)
 
@@ -85,28 +91,11 @@ def serve(
         close()
     sink.close()
     server.stop(STOP_GRACE_SECONDS).wait()
+    endpoint.close()
     shutil.rmtree(socket_dir, ignore_errors=True)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
-
-
-def _listen(server: grpc.Server, socket_dir: str) -> tuple[str, str]:
-    network = os.environ.get(wire.NETWORK_ENV, "unix")
-    if network == "unix":
-        path = os.path.join(socket_dir, "plugin.sock")
-        server.add_insecure_port(f"unix:{path}")
-        return "unix", path
-    low = int(os.environ.get(wire.MIN_PORT_ENV, "10000"))
-    high = int(os.environ.get(wire.MAX_PORT_ENV, "25000"))
-    for port in range(low, high + 1):
-        try:
-            if server.add_insecure_port(f"127.0.0.1:{port}"):
-                return "tcp", f"127.0.0.1:{port}"
-        except RuntimeError:
-            continue
-    print(f"no free tcp port in {low}-{high}", file=sys.stderr)
-    sys.exit(1)
 
 
 def _redirect_stdio(sink: StdioQueue) -> None:
