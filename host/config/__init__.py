@@ -29,7 +29,7 @@ dependencies of inputs) and `model` for the types.
 from benchhub.host.config.dag import dependants, find_cycle, topological_order
 from benchhub.host.config.digest import config_digest
 from benchhub.host.config.errors import ConfigErrors, Position
-from benchhub.host.config.jobs import FrameworkValidator, format_value
+from benchhub.host.config.jobs import FrameworkValidator
 from benchhub.host.config.loader import load_config, parse_config
 from benchhub.host.config.model import (
     LOCAL_PROVIDER,
@@ -49,6 +49,7 @@ from benchhub.host.config.model import (
     Target,
     When,
 )
+from benchhub.host.config.params import format_value
 from benchhub.host.config.provider_schema import check_provider_config
 
 __all__ = [

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from benchhub.host.config.dag import find_cycle
 from benchhub.host.config.errors import Position, Problems
-from benchhub.host.config.jobs import NAME, FrameworkValidator, JobDraft, JobReader
+from benchhub.host.config.jobs import FrameworkValidator, JobDraft, JobReader
 from benchhub.host.config.model import (
     LOCAL_PROVIDER,
     Budget,
@@ -31,7 +31,7 @@ from benchhub.host.config.model import (
 )
 from benchhub.host.config.syntax import parse
 from benchhub.host.config.units import parse_money
-from benchhub.host.config.values import Section, Values, suggestion
+from benchhub.host.config.values import NAME, Section, Values, suggestion
 from benchhub.host.errors import ConfigError
 
 _USE_FRAMEWORKS_MODULE: Any = object()

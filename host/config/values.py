@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -10,6 +11,8 @@ from benchhub.host.config.errors import Position, Problems
 from benchhub.host.config.syntax import Attribute, Block, Node, Ref, Template
 
 T = TypeVar("T")
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+"""Job, provider and parameter names: usable in references such as job.NAME and param.NAME."""
 
 
 def describe(value: object) -> str:
