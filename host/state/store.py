@@ -303,10 +303,9 @@ class State:
 
     def add_result_samples(self, job_row: int, samples: Iterable[ResultSample]) -> None:
         """Bulk-insert benchmark/test result samples of a job (one transaction, one executemany)."""
-        rows = []
-        for s in samples:
-            _check(s.direction, schema.DIRECTIONS, "direction")
-            rows.append((job_row, s.benchmark, s.metric, s.unit, s.direction, s.iteration, s.value))
+        rows = [(job_row, s.benchmark, s.metric, s.unit, s.direction, s.iteration, s.value) for s in samples]
+        for direction in {row[4] for row in rows}:
+            _check(direction, schema.DIRECTIONS, "direction")
         self._bulk_insert(schema.result_samples.name, _RESULT_COLUMNS, rows)
 
     def resource_samples(self, job_row: int) -> list[ResourceSample]:
