@@ -12,6 +12,7 @@ import grpc
 from google.protobuf import empty_pb2, struct_pb2
 
 from benchhub.host.errors import BenchHubError
+from benchhub.host.plugin.connection import Connection
 from benchhub.host.plugin.errors import PluginError, ProviderCallError
 from benchhub.host.plugin.output import PluginOutput
 from benchhub.host.plugin.process import GRACE_SECONDS, PluginProcess
@@ -59,15 +60,16 @@ class ProviderClient:
     def __init__(
         self,
         name: str,
-        channel: grpc.Channel,
+        connection: Connection,
         output: PluginOutput,
         process: PluginProcess | None = None,
         *,
         call_timeout: float = CALL_TIMEOUT_SECONDS,
     ) -> None:
-        self.name, self.channel, self.output, self.process = name, channel, output, process
+        self.name, self.connection, self.output, self.process = name, connection, output, process
+        self.channel = connection.channel
         self.call_timeout = call_timeout
-        self.stub = provider_pb2_grpc.ProviderStub(channel)
+        self.stub = provider_pb2_grpc.ProviderStub(self.channel)
         self._closed = False
         self._stdio = threading.Thread(target=self._forward_stdio, name=f"{name}-stdio", daemon=True)
         self._stdio.start()
@@ -141,7 +143,7 @@ class ProviderClient:
         self._closed = True
         if self.process is not None:
             self.process.stop(shutdown=self._shutdown)
-        self.channel.close()
+        self.connection.close()
 
     def __enter__(self) -> ProviderClient:
         return self

@@ -1,15 +1,25 @@
-"""Starting a provider plugin and connecting the typed client to it."""
+"""Starting a provider plugin (or attaching to a running one) and connecting the typed client to it."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from benchhub.host.plugin.client import CALL_TIMEOUT_SECONDS, ProviderClient
-from benchhub.host.plugin.connection import UnhealthyError, check_health, dial
+from benchhub.host.plugin.connection import UnhealthyError, check_health, connect
 from benchhub.host.plugin.discovery import find
+from benchhub.host.plugin.errors import PluginError, ProtocolMismatchError
 from benchhub.host.plugin.output import PluginOutput
-from benchhub.host.plugin.process import HANDSHAKE_TIMEOUT_SECONDS, PluginProcess
-from benchhub.providers.sdk import wire
+from benchhub.host.plugin.process import HANDSHAKE_TIMEOUT_SECONDS, PluginProcess, version_problem
+from benchhub.host.plugin.reattach import REATTACH_ENV, Reattached, reattached
+from benchhub.providers.sdk import mtls, wire
+
+HOST_VERSIONS = (wire.APP_PROTOCOL_VERSION,)
+
+
+def automtls_enabled() -> bool:
+    """AutoMTLS is on unless the user opts out with ``BH_PLUGIN_AUTOMTLS=0``."""
+    return os.environ.get(mtls.AUTOMTLS_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def launch(
@@ -19,7 +29,11 @@ def launch(
     handshake_timeout: float = HANDSHAKE_TIMEOUT_SECONDS,
     call_timeout: float = CALL_TIMEOUT_SECONDS,
 ) -> ProviderClient:
-    """Find ``bh-provider-<name>``, start it, handshake, check health: a ready client."""
+    """A ready client for provider `name`: the running one named in ``BH_REATTACH_PROVIDERS``, or
+    ``bh-provider-<name>`` found, started, handshaken and health-checked."""
+    running = reattached(name)
+    if running is not None:
+        return attach(running, call_timeout=call_timeout)
     found = find(name, project_dir or Path.cwd())
     return launch_executable(
         str(found.path), name, handshake_timeout=handshake_timeout, call_timeout=call_timeout
@@ -32,15 +46,39 @@ def launch_executable(
     *,
     handshake_timeout: float = HANDSHAKE_TIMEOUT_SECONDS,
     call_timeout: float = CALL_TIMEOUT_SECONDS,
-    host_versions: tuple[int, ...] = (wire.APP_PROTOCOL_VERSION,),
+    host_versions: tuple[int, ...] = HOST_VERSIONS,
+    identity: mtls.Identity | None = None,
 ) -> ProviderClient:
+    """Start `executable` as provider `name`. Under AutoMTLS the host presents `identity` (default: a
+    fresh one per launch) and pins the certificate the provider returns."""
+    if identity is None and automtls_enabled():
+        identity = mtls.make_identity()
     output = PluginOutput(name)
     process = PluginProcess(executable, name, output)
-    handshake = process.start(host_versions, {}, handshake_timeout)
-    channel = dial(handshake.target())
+    extra_env = {wire.CLIENT_CERT_ENV: identity.cert_pem.decode()} if identity else {}
+    handshake = process.start(host_versions, extra_env, handshake_timeout)
     try:
-        check_health(channel, handshake_timeout)
+        connection = connect(handshake, identity)
+    except ValueError as e:  # a certificate that does not parse
+        process.fail(f"printed a bad handshake: its certificate is unreadable ({e})")
+    try:
+        check_health(connection.channel, handshake_timeout)
     except UnhealthyError as e:
-        channel.close()
+        connection.close()
         process.fail(str(e))
-    return ProviderClient(name, channel, output, process, call_timeout=call_timeout)
+    return ProviderClient(name, connection, output, process, call_timeout=call_timeout)
+
+
+def attach(running: Reattached, *, call_timeout: float = CALL_TIMEOUT_SECONDS) -> ProviderClient:
+    """A client for a provider someone else started; closing it only disconnects."""
+    where = f"{REATTACH_ENV}[{running.name}] at {running.handshake.address}"
+    problem = version_problem(running.handshake, HOST_VERSIONS, running.name)
+    if problem:
+        raise ProtocolMismatchError(where, problem)
+    connection = connect(running.handshake, running.identity)
+    try:
+        check_health(connection.channel)
+    except UnhealthyError as e:
+        connection.close()
+        raise PluginError(where, str(e)) from e
+    return ProviderClient(running.name, connection, PluginOutput(running.name), call_timeout=call_timeout)

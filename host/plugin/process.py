@@ -77,18 +77,9 @@ class PluginProcess:
         return handshake
 
     def check_versions(self, handshake: wire.Handshake, host_versions: tuple[int, ...]) -> None:
-        if handshake.core_version != wire.CORE_PROTOCOL_VERSION:
-            self.fail(
-                f"core protocol mismatch: host speaks {wire.CORE_PROTOCOL_VERSION}, "
-                f"provider speaks {handshake.core_version}"
-            )
-        if handshake.app_version not in host_versions:
-            speaks = ",".join(str(v) for v in host_versions)
-            self.fail(
-                f"protocol mismatch: host speaks {speaks}, provider {os.path.basename(self.executable)} "
-                f"speaks {handshake.app_version}",
-                error=ProtocolMismatchError,
-            )
+        problem = version_problem(handshake, host_versions, os.path.basename(self.executable))
+        if problem:
+            self.fail(problem, error=ProtocolMismatchError)
 
     def fail(self, problem: str, *, error: type[PluginError] = PluginError) -> NoReturn:
         """Stop the process and raise `error` naming the executable, with the tail of its stderr."""
@@ -134,6 +125,19 @@ class PluginProcess:
             first_line.put(raw.decode("utf-8", "replace") if raw else None)
             for raw in stdout:
                 self.output.line(raw.decode("utf-8", "replace"), stderr=False)
+
+
+def version_problem(handshake: wire.Handshake, host_versions: tuple[int, ...], provider: str) -> str | None:
+    """Why the host cannot talk to this provider, or None."""
+    if handshake.core_version != wire.CORE_PROTOCOL_VERSION:
+        return (
+            f"core protocol mismatch: host speaks {wire.CORE_PROTOCOL_VERSION}, "
+            f"provider {provider} speaks {handshake.core_version}"
+        )
+    if handshake.app_version not in host_versions:
+        speaks = ",".join(str(v) for v in host_versions)
+        return f"protocol mismatch: host speaks {speaks}, provider {provider} speaks {handshake.app_version}"
+    return None
 
 
 def _wait(popen: subprocess.Popen[bytes], seconds: float) -> None:

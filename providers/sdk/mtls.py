@@ -40,9 +40,10 @@ class Identity:
         return x509.load_pem_x509_certificate(self.cert_pem).public_bytes(serialization.Encoding.DER)
 
 
-def make_identity() -> Identity:
-    """A P-256 key and a self-signed CA certificate for ``localhost``, usable as client and server."""
-    key = ec.generate_private_key(ec.SECP256R1())
+def make_identity(curve: ec.EllipticCurve | None = None) -> Identity:
+    """A key (P-256 unless `curve` says otherwise) and a self-signed CA certificate for ``localhost``,
+    usable as client and server."""
+    key = ec.generate_private_key(curve or ec.SECP256R1())
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, SERVER_NAME),
