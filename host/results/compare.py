@@ -83,23 +83,12 @@ def _one_sided(series: Series, side: str) -> Row:
     return Row(series.key, series.unit, series.direction, a, b, warnings=warnings)
 
 
-def compare_series(a: Series, b: Series, alpha: float) -> Row:
-    """One row for a series present on both sides."""
+def compare_series(a: Series, b: Series, alpha: float, p: float) -> Row:
+    """One row for a series present on both sides, whose Mann-Whitney p-value is `p`."""
     sa, sb = stats.summarize(a.values), stats.summarize(b.values)
-    p = stats.mann_whitney_p(a.values, b.values)
     warnings = (*_side_warnings("A", a), *_side_warnings("B", b))
     delta = stats.delta_pct(sa.median, sb.median)
     return Row(a.key, a.unit, a.direction, sa, sb, delta, p, p < alpha, warnings)
-
-
-def _row(a: Series | None, b: Series | None, alpha: float) -> Row:
-    if a is not None and b is not None:
-        return compare_series(a, b, alpha)
-    if a is not None:
-        return _one_sided(a, "A")
-    if b is not None:
-        return _one_sided(b, "B")
-    raise ValueError("_row: neither side has the series")
 
 
 def _describe(side: Side) -> str:
@@ -122,7 +111,15 @@ def _geomeans(rows: list[Row]) -> list[Geomean]:
 def compare(a: Side, b: Side, *, alpha: float = 0.05, paired: bool = False) -> Comparison:
     """Compare every series of `a` with the same series of `b` (test outcomes are not compared)."""
     keys = sorted(k for k in a.series.keys() | b.series.keys() if k.metric != OUTCOME_METRIC)
-    rows = [_row(a.series.get(k), b.series.get(k), alpha) for k in keys]
+    both = [k for k in keys if k in a.series and k in b.series]
+    p_values = stats.mann_whitney_many([(a.series[k].values, b.series[k].values) for k in both])
+    rows_by_key = {
+        k: compare_series(a.series[k], b.series[k], alpha, p) for k, p in zip(both, p_values, strict=True)
+    }
+    for k in keys:
+        if k not in rows_by_key:
+            rows_by_key[k] = _one_sided(a.series[k], "A") if k in a.series else _one_sided(b.series[k], "B")
+    rows = [rows_by_key[k] for k in keys]
     warnings = []
     if a.environments and b.environments and a.environments != b.environments:
         warnings.append(f"the sides ran on different environments: A on {_describe(a)}, B on {_describe(b)}")

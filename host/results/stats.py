@@ -4,6 +4,8 @@ modified z-score outliers and the geometric mean."""
 from __future__ import annotations
 
 import math
+import statistics
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -58,7 +60,7 @@ def summarize(values: Sequence[float], confidence: float = 0.95) -> Summary:
     n = len(ordered)
     if n == 0:
         raise ValueError("summarize: no values")
-    median = float(np.median(ordered))
+    median = float(statistics.median(ordered))
     ranks = median_ci_ranks(n, confidence)
     if ranks is None:
         return Summary(n, median, -math.inf, math.inf)
@@ -67,28 +69,50 @@ def summarize(values: Sequence[float], confidence: float = 0.95) -> Summary:
 
 def mann_whitney_p(a: Sequence[float], b: Sequence[float]) -> float:
     """Two-sided Mann-Whitney U p-value; 1.0 when every value on both sides is the same."""
-    if not a or not b:
-        raise ValueError("mann_whitney_p: a side has no values")
-    if min(a) == max(a) == min(b) == max(b):
-        return 1.0
-    return float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
+    return mann_whitney_many([(a, b)])[0]
+
+
+def _method(a: Sequence[float], b: Sequence[float]) -> str:
+    """scipy's own `auto` choice for one pair: exact for small samples without ties."""
+    if len(a) > 8 and len(b) > 8:
+        return "asymptotic"
+    return "exact" if len(set(a) | set(b)) == len(a) + len(b) else "asymptotic"
+
+
+def mann_whitney_many(pairs: Sequence[tuple[Sequence[float], Sequence[float]]]) -> list[float]:
+    """`mann_whitney_p` of many pairs, vectorised: one scipy call per group of equal sizes and method
+    (scipy's `auto` would decide once for a whole batch)."""
+    p_values = [1.0] * len(pairs)
+    groups: dict[tuple[int, int, str], list[int]] = defaultdict(list)
+    for i, (a, b) in enumerate(pairs):
+        if not a or not b:
+            raise ValueError("mann_whitney_p: a side has no values")
+        if not min(a) == max(a) == min(b) == max(b):
+            groups[len(a), len(b), _method(a, b)].append(i)
+    for (_, _, method), members in groups.items():
+        xs = np.array([pairs[i][0] for i in members], dtype=float)
+        ys = np.array([pairs[i][1] for i in members], dtype=float)
+        found = stats.mannwhitneyu(xs, ys, alternative="two-sided", method=method, axis=1).pvalue
+        for i, p in zip(members, np.atleast_1d(found), strict=True):
+            p_values[i] = float(p)
+    return p_values
 
 
 def outliers(values: Sequence[float]) -> int:
     """How many values have a modified z-score above OUTLIER_Z (Iglewicz and Hoaglin)."""
-    x = np.asarray(values, dtype=float)
-    if x.size < 3:
+    if len(values) < 3:
         return 0
-    deviation = np.abs(x - np.median(x))
-    mad = float(np.median(deviation))
+    center = statistics.median(values)
+    deviation = [abs(v - center) for v in values]
+    mad = statistics.median(deviation)
     if mad > 0:
-        z = _MAD_SCALE * deviation / mad
+        limit = OUTLIER_Z * mad / _MAD_SCALE
     else:
-        mean_ad = float(np.mean(deviation))
+        mean_ad = statistics.fmean(deviation)
         if mean_ad == 0:
             return 0
-        z = deviation / (_MEAN_AD_SCALE * mean_ad)
-    return int(np.count_nonzero(z > OUTLIER_Z))
+        limit = OUTLIER_Z * _MEAN_AD_SCALE * mean_ad
+    return sum(1 for d in deviation if d > limit)
 
 
 def geomean(values: Sequence[float]) -> float | None:
