@@ -140,3 +140,10 @@ def test_unknown_framework_lists_the_known_ones() -> None:
 def test_missing_tools_preflight() -> None:
     assert frameworks.missing_tools("command") == []
     assert frameworks.missing_tools("hyperfine") == []
+
+
+def test_typed_parameters_in_a_command_list_become_text() -> None:
+    attrs = {"command": ["python3", "sort.py", "merge", 2000, 0.5], "count": 1}
+    assert frameworks.validate("command", attrs) == []
+    job = frameworks.expand("command", attrs)
+    assert json.loads(job.command[-1])["command"] == ["python3", "sort.py", "merge", "2000", "0.5"]

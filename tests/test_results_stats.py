@@ -57,3 +57,14 @@ def test_geomean_and_delta() -> None:
     assert stats.geomean([0.0, -1.0]) is None
     assert stats.delta_pct(200.0, 150.0) == -25.0
     assert stats.delta_pct(0.0, 1.0) is None
+
+
+def test_vectorised_mann_whitney_equals_one_call_per_pair() -> None:
+    rng = np.random.default_rng(3)
+    pairs: list[tuple[list[float], list[float]]] = []
+    for n_a, n_b in ((5, 5), (5, 5), (6, 4), (20, 20), (20, 12)):
+        pairs.append((list(rng.normal(0, 1, n_a)), list(rng.normal(0.5, 1, n_b))))
+    pairs.append(([1.0, 1.0, 2.0, 3.0, 4.0], [2.0, 5.0, 6.0, 7.0, 8.0]))  # ties: asymptotic, as scipy's auto
+    pairs.append(([3.0] * 5, [3.0] * 5))
+    expected = [scipy_stats.mannwhitneyu(a, b).pvalue for a, b in pairs[:-1]] + [1.0]
+    assert stats.mann_whitney_many(pairs) == pytest.approx(expected)
