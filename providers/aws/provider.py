@@ -36,7 +36,7 @@ from benchhub.providers.aws.regions import Regions
 from benchhub.providers.local.sandbox import job_environment
 from benchhub.providers.sdk import wire
 from benchhub.providers.sdk.collector import collect_outputs
-from benchhub.providers.sdk.errors import InvalidError, NotFoundError
+from benchhub.providers.sdk.errors import InvalidError, NotFoundError, TransientError
 from benchhub.providers.sdk.ledger import AllocationLedger
 from benchhub.providers.sdk.vm import tags as bhtags
 from benchhub.providers.sdk.vm.catalog import CatalogError, PriceCatalog, load
@@ -181,7 +181,7 @@ class AwsProvider(provider_pb2_grpc.ProviderServicer):
                 token=token,
             )
             try:
-                vm = yield from self._start(state, key.region, launch, allocation)
+                vm = yield from self._start(state, key.region, launch, allocation, context)
             except BaseException:
                 state.ec2.release(key.region, name, wait_seconds=0)
                 state.keys.delete(name)
@@ -190,9 +190,22 @@ class AwsProvider(provider_pb2_grpc.ProviderServicer):
         yield pb.AllocateEvent(allocation=held.allocation)
 
     def _start(
-        self, state: Configured, region: str, launch: Launch, allocation: pb.Allocation
+        self,
+        state: Configured,
+        region: str,
+        launch: Launch,
+        allocation: pb.Allocation,
+        context: grpc.ServicerContext,
     ) -> Generator[pb.AllocateEvent, None, Vm]:
-        """Find or launch the instance, wait until it runs and answers SSH; returns the Vm (generator)."""
+        """Find or launch the instance, wait until it runs and answers SSH; returns the Vm (generator).
+
+        Stops waiting as soon as the host gives up on the call (Ctrl-C): Allocate then releases what it made.
+        """
+
+        def still_wanted(*_: object) -> None:
+            if not context.is_active():
+                raise TransientError(f"Allocate of {launch.name} cancelled by the host")
+
         yield _progress(f"looking up idempotency token in {region}")
         instance = state.ec2.by_token(region, launch.token)
         key = state.keys.get_or_create(launch.name)
@@ -209,11 +222,12 @@ class AwsProvider(provider_pb2_grpc.ProviderServicer):
         while not require_running(instance, started, state.config.allocate_timeout):
             yield _progress(f"{instance['InstanceId']} is {instance['State']['Name']}", 0.4)
             time.sleep(STATE_POLL_SECONDS)
+            still_wanted()
             instance = state.ec2.describe(region, instance["InstanceId"])
         target = self._target(state, instance, key.private_key)
         yield _progress(f"waiting for SSH on {target.host}:{target.port}", 0.6)
         left = max(state.config.allocate_timeout - (time.monotonic() - started), 1.0)
-        SshRemote(target, SshTimeouts(reachable=left)).wait_reachable()
+        SshRemote(target, SshTimeouts(reachable=left)).wait_reachable(still_wanted)
         allocation.zone = instance["Placement"]["AvailabilityZone"]
         allocation.metadata.update(
             {
