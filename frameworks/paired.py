@@ -22,14 +22,26 @@ SIDES = (("A", "a"), ("B", "b"))
 PAIR_DIR = f"{OUTPUT_DIR}/pair"
 PAIR_OUTPUT = "pair"
 RUNNER_SOURCE = (Path(__file__).parent / "pair_runner.py").read_text(encoding="utf-8")
+DEFAULT_ROUNDS = 10
+_REPETITIONS = {"command": "count", "gobench": "count", "gotest": "count", "hyperfine": "runs"}
 
 
-def expand_paired(kind: str, attrs: Mapping[str, Any], rounds: int, warmup: int = 1) -> FrameworkJob:
+def rounds_of(kind: str, attrs: Mapping[str, Any]) -> int:
+    """How many rounds a paired job of this block runs by default: the block's own repetitions."""
+    attr = _REPETITIONS.get(kind)
+    value = attrs.get(attr, DEFAULT_ROUNDS) if attr else DEFAULT_ROUNDS
+    return value if isinstance(value, int) and value > 1 else DEFAULT_ROUNDS
+
+
+def expand_paired(
+    kind: str, attrs: Mapping[str, Any], rounds: int | None = None, warmup: int = 1
+) -> FrameworkJob:
     """One job running the block's command `rounds` times per side, interleaved A, B, A, B, ...
 
     Each run measures a single round (the framework's count set to 1); `warmup` rounds run first
-    and are not recorded.
+    and are not recorded. `rounds` defaults to the block's count (runs for hyperfine).
     """
+    rounds = rounds_of(kind, attrs) if rounds is None else rounds
     if rounds < 1 or warmup < 0:
         raise FrameworkError(f"paired job: need rounds >= 1 and warmup >= 0, got {rounds} and {warmup}")
     framework = get(kind)
