@@ -7,6 +7,7 @@ and every command start fast.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -74,12 +75,14 @@ def validate(job_file: Path) -> int:
 )
 def plan(job_file: Path, out: Path | None, ref: str | None, as_json: bool, detailed_exitcode: bool) -> int:
     """Show each job of JOB_FILE with the chosen provider, offer and estimated cost."""
-    from benchhub.host.cli.render import show_plan
-    from benchhub.host.planning.planfile import save_plan
-    from benchhub.host.planning.planner import make_plan
-    from benchhub.host.planning.providers import ProviderSession
+    from benchhub.host.planning.providers import ProviderSession, providers_named_in
 
     with ProviderSession(Path.cwd()) as session:
+        session.prelaunch(providers_named_in(job_file))  # plugins start while the host imports and parses
+        from benchhub.host.cli.render import show_plan
+        from benchhub.host.planning.planfile import save_plan
+        from benchhub.host.planning.planner import make_plan
+
         the_plan = make_plan(job_file, session, ref=ref)
     show_plan(the_plan, as_json=as_json)
     if out is not None:
@@ -108,13 +111,16 @@ def apply(file: Path, auto_approve: bool, parallelism: int | None, ref: str | No
     Exit 0 when every job passed, 1 when one failed, 2 on a usage or config error, 130 when
     interrupted (Ctrl-C cancels running jobs and releases every allocation).
     """
-    from benchhub.host.cli.render import show_plan
-    from benchhub.host.cli.run import run_plan
     from benchhub.host.planning.planfile import is_plan_file
-    from benchhub.host.planning.planner import load_plan, make_plan
-    from benchhub.host.planning.providers import ProviderSession
+    from benchhub.host.planning.providers import ProviderSession, providers_named_in
 
     with ProviderSession(Path.cwd()) as session:
+        if not is_plan_file(file):
+            session.prelaunch(providers_named_in(file))  # plugins start while the host imports and parses
+        from benchhub.host.cli.render import show_plan
+        from benchhub.host.cli.run import run_plan
+        from benchhub.host.planning.planner import load_plan, make_plan
+
         if is_plan_file(file):
             if ref is not None:
                 raise click.UsageError("--ref cannot be used with a saved plan (the plan fixed its sources)")
@@ -212,9 +218,10 @@ def results(run: str | None, fmt: str, as_json: bool) -> int:
     """
     from benchhub.host.cli.inspect import open_state
     from benchhub.host.results import format_results, load_results
+    from benchhub.host.results.listing import ResultsFormat
 
     with open_state() as state:
-        click.echo(format_results(load_results(state, run), "json" if as_json else fmt))  # type: ignore[arg-type]
+        click.echo(format_results(load_results(state, run), "json" if as_json else cast(ResultsFormat, fmt)))
     return 0
 
 
@@ -255,10 +262,11 @@ def compare(a: str, b: str | None, alpha: float, fmt: str, fail_on_regression: f
     """Compare two runs, refs or parameter sets, benchmark by benchmark (see `bh compare --help`)."""
     from benchhub.host.cli.inspect import open_state
     from benchhub.host.results import compare_exit_code, compare_sides, format_comparison
+    from benchhub.host.results.render import Format
 
     with open_state() as state:
         comparison = compare_sides(state, a, b, alpha=alpha)
-    click.echo(format_comparison(comparison, fmt))  # type: ignore[arg-type]
+    click.echo(format_comparison(comparison, cast(Format, fmt)))
     return compare_exit_code(comparison, fail_on_regression)
 
 

@@ -38,7 +38,7 @@ def run_plan(plan: Plan, session: ProviderSession, *, parallelism: int | None, a
 
             with ProgressDisplay(len(plan.jobs)) as display:
                 result = _execute(plan, session, recorder, SerialSink(display), run_id, workdir, width)
-        state.finish_run(run_id, result.status)  # type: ignore[arg-type]
+        state.finish_run(run_id, result.status)
     return result.exit_code
 
 

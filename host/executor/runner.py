@@ -21,13 +21,14 @@ from benchhub.host.executor.jobrun import Attempt, JobRunner
 from benchhub.host.executor.ports import ProviderClient, Recorder
 from benchhub.host.executor.workflow import Outcome, Workflow
 from benchhub.host.planning.model import Billing, Choice, Plan, PlannedJob
+from benchhub.host.state import RunStatus
 
 EXIT_PASSED, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 
 
 @dataclass(frozen=True)
 class RunResult:
-    status: str  # passed | failed | interrupted
+    status: RunStatus
     passed: int
     failed: int
     skipped: int
@@ -245,7 +246,7 @@ class Executor:
     def _finish(self, seconds: float) -> RunResult:
         count = self._workflow.count
         failed = count("failed")
-        status = "interrupted" if self._cancelled.is_set() else ("failed" if failed else "passed")
+        status: RunStatus = "interrupted" if self._cancelled.is_set() else ("failed" if failed else "passed")
         result = RunResult(
             status,
             count("passed"),

@@ -124,10 +124,10 @@ def load_plan(path: Path, session: ProviderSession) -> Plan:
 def _offer_requests(specs: Sequence[JobSpec]) -> list[pb.OfferRequest]:
     requests: dict[bytes, pb.OfferRequest] = {}
     for spec in specs:
-        spot = {True: pb.SPOT_POLICY_ONLY, False: pb.SPOT_POLICY_NEVER}.get(
-            spec.placement.spot,  # type: ignore[arg-type]
-            pb.SPOT_POLICY_ALLOW,
-        )
+        wanted = spec.placement.spot
+        spot = pb.SPOT_POLICY_ALLOW
+        if isinstance(wanted, bool):
+            spot = pb.SPOT_POLICY_ONLY if wanted else pb.SPOT_POLICY_NEVER
         request = pb.OfferRequest(
             min_resources=spec.resources.to_proto(), regions=spec.placement.regions, spot=spot
         )

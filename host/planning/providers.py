@@ -1,17 +1,26 @@
-"""The provider plugins of one `bh` command: launched concurrently, configured, always closed."""
+"""The provider plugins of one `bh` command: launched early and concurrently, configured, closed.
+
+`prelaunch` starts executables in the background as soon as their names are known (before the
+job file is even parsed), so a plugin's start-up overlaps the host's own; `start` configures
+the ones the plan needs; `close` stops every plugin, used or not.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchhub.host.errors import BenchHubError
 from benchhub.host.planning.model import Billing
-from benchhub.host.plugin import ProviderClient, launch
-from benchhub.proto.provider.v1 import provider_pb2 as pb
+
+if TYPE_CHECKING:
+    from benchhub.host.plugin import ProviderClient
+    from benchhub.proto.provider.v1 import provider_pb2 as pb
 
 
 @dataclass(frozen=True)
@@ -22,11 +31,24 @@ class Connected:
     @property
     def billing(self) -> Billing:
         rules = self.schema.billing
-        granularity = (
-            rules.granularity.ToTimedelta().total_seconds() if rules.HasField("granularity") else 1.0
-        )
+        has = rules.HasField
+        granularity = rules.granularity.ToTimedelta().total_seconds() if has("granularity") else 1.0
         minimum = rules.minimum.ToTimedelta().total_seconds() if rules.HasField("minimum") else 0.0
         return Billing(granularity_s=granularity or 1.0, minimum_s=minimum)
+
+
+EMBEDDED_PROVIDER = "local"  # what a job file without provider blocks runs on
+_PROVIDER_NAMES = re.compile(r'\bprovider\s*=?\s*"([A-Za-z0-9_-]+)"')
+
+
+def providers_named_in(job_file: Path) -> set[str]:
+    """The providers a job file names, read from its text without parsing it (so that they can be
+    launched while it is parsed), plus the embedded one. A guess: the parsed job file decides."""
+    try:
+        text = job_file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set()
+    return {EMBEDDED_PROVIDER, *_PROVIDER_NAMES.findall(text)}
 
 
 class ProviderConfigError(BenchHubError):
@@ -36,12 +58,14 @@ class ProviderConfigError(BenchHubError):
 
 
 class ProviderSession:
-    """Use as a context manager; `start()` launches and configures, `close()` stops every plugin."""
+    """Use as a context manager; `close()` stops every plugin it launched."""
 
     def __init__(self, project_dir: Path) -> None:
         self.project_dir = project_dir
         self.connected: dict[str, Connected] = {}
         self.failed: dict[str, str] = {}
+        self._pool = ThreadPoolExecutor(8, thread_name_prefix="bh-launch")
+        self._launching: dict[str, Future[ProviderClient]] = {}
 
     def __enter__(self) -> ProviderSession:
         return self
@@ -49,21 +73,32 @@ class ProviderSession:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def prelaunch(self, names: Iterable[str]) -> None:
+        """Start launching these providers in the background (errors surface in `start`)."""
+        for name in names:
+            if name not in self._launching and name not in self.connected:
+                self._launching[name] = self._pool.submit(self._launch, name)
+
+    def _launch(self, name: str) -> ProviderClient:
+        from benchhub.host.plugin import launch
+
+        return launch(name, self.project_dir)
+
     def start(self, configs: Mapping[str, Mapping[str, Any]]) -> None:
-        """Launch each provider not yet running and Configure it; a provider that cannot start is
+        """Launch (unless prelaunched) and Configure each provider; one that cannot start is
         recorded in `failed` (the plan reports it), a configuration error is raised."""
         wanted = [name for name in configs if name not in self.connected and name not in self.failed]
-        if not wanted:
-            return
-        with ThreadPoolExecutor(len(wanted), thread_name_prefix="bh-launch") as pool:
-            results = list(pool.map(lambda n: self._connect(n, configs[n]), wanted))
-        problems = [problem for problem in results if problem]
+        self.prelaunch(wanted)
+        connecting = [self._pool.submit(self._connect, name, configs[name]) for name in wanted]
+        problems = [problem for future in connecting if (problem := future.result())]
         if problems:
             raise ProviderConfigError("; ".join(problems))
 
     def _connect(self, name: str, config: Mapping[str, Any]) -> str:
+        from benchhub.proto.provider.v1 import provider_pb2 as pb
+
         try:
-            client = launch(name, self.project_dir)
+            client = self._launching.pop(name).result()
         except BenchHubError as exc:
             self.failed[name] = str(exc)
             return ""
@@ -84,11 +119,16 @@ class ProviderSession:
     def billing(self) -> dict[str, Billing]:
         return {name: c.billing for name, c in self.connected.items()}
 
-    def close(self, names: Iterable[str] | None = None) -> None:
-        for name in list(names if names is not None else self.connected):
-            connected = self.connected.pop(name, None)
-            if connected is not None:
-                connected.client.close()
+    def close(self) -> None:
+        """Stop every plugin (in parallel), including prelaunched ones no plan needed."""
+        clients = [c.client for c in self.connected.values()]
+        for future in self._launching.values():
+            with contextlib.suppress(BenchHubError):  # one that never started has nothing to stop
+                clients.append(future.result())
+        self.connected.clear()
+        self._launching.clear()
+        list(self._pool.map(lambda client: client.close(), clients))
+        self._pool.shutdown()
 
 
 def _diagnostic(provider: str, diagnostic: pb.Diagnostic) -> str:
