@@ -1,10 +1,12 @@
 """Runs a command `warmup + count` times and records wall, user, sys time and peak memory of each run.
 
 Shipped to the job as `python3 -c <this file's source> <spec json>`, so it uses the standard library
-only and must not import anything from benchhub. The spec holds: command (argv), count, warmup, out
-(the JSON file written), metrics_file (a JSON file the command may write each run, or null) and regex
-(metric name -> pattern whose first group is read from the run's stdout).
+only (Python 3.7 or newer) and must not import anything from benchhub. The spec holds: command
+(argv), count, warmup, out (the JSON file written), metrics_file (a JSON file the command may write
+each run, or null) and regex (metric name -> pattern whose first group is read from the stdout).
 """
+
+from __future__ import annotations
 
 import json
 import os
@@ -30,7 +32,7 @@ def _run_once(command: list[str], metrics_file: str | None, regex: dict[str, str
         proc = subprocess.Popen(command, stdout=captured)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc.returncode = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status)
         captured.seek(0)
         text = captured.read().decode("utf-8", "replace")
     sys.stdout.write(text)

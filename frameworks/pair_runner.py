@@ -1,11 +1,13 @@
 """Runs one command alternately in two source trees (A, B, A, B, ...) and keeps each run's output apart.
 
 Shipped to the job as `python3 -c <this file's source> <spec json>`, so it uses the standard library
-only and must not import anything from benchhub. The spec holds: command (argv), env (extra
-variables), sides ([[label, directory], ...]), rounds, warmup (unrecorded rounds first), outputs
-(output name -> glob relative to a side's directory) and out (the directory receiving
-`<side>/<round>/stdout` and `<side>/<round>/<output name>` for every recorded run).
+only (Python 3.7 or newer) and must not import anything from benchhub. The spec holds: command
+(argv), env (extra variables), sides ([[label, directory], ...]), rounds, warmup (unrecorded rounds
+first), outputs (output name -> glob relative to a side's directory) and out (the directory
+receiving `<side>/<round>/stdout` and `<side>/<round>/<output name>` for every recorded run).
 """
+
+from __future__ import annotations
 
 import glob
 import json
