@@ -24,8 +24,8 @@ job "show" {
 
 
 def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=root, check=True,
-                   capture_output=True)
+    identity = ["-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run(["git", *identity, *args], cwd=root, check=True, capture_output=True)
 
 
 @pytest.fixture

@@ -188,10 +188,14 @@ def providers_schema(name: str) -> int:
 @providers.command("lock")
 @job_file_argument
 def providers_lock(job_file: Path) -> int:
-    """Write the checksum lock file for the providers JOB_FILE uses."""
+    """Write .bh.lock.hcl: the version and sha256 of each provider JOB_FILE uses.
+
+    `bh plan` and `bh apply` then refuse a provider whose executable changed since.
+    """
     from benchhub.host.cli.providers import write_lock
 
-    write_lock(job_file)
+    for line in write_lock(job_file):
+        click.echo(line)
     return 0
 
 

@@ -7,21 +7,25 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from benchhub.host.errors import UsageError
-from benchhub.host.plugin import discover, launch
+from benchhub.host.plugin import discover, find, launch
+from benchhub.host.plugin.lockfile import LOCK_FILE, Lock, locked_entry
 from benchhub.proto.provider.v1 import provider_pb2 as pb
 
 
 def show_providers() -> None:
-    found = discover(Path.cwd())
+    project = Path.cwd()
+    found = discover(project)
+    lock = Lock.load(project)
     table = Table(title="Providers", title_justify="left")
-    for column in ("name", "executable", "found in"):
+    for column in ("name", "executable", "found in", LOCK_FILE):
         table.add_column(column, overflow="fold")
     for provider in found:
-        table.add_row(provider.name, str(provider.path), provider.source)
-    Console().print(
-        table if found else "No bh-provider-* executables found (.bh/providers/, $BH_PLUGIN_PATH, $PATH)."
-    )
+        table.add_row(provider.name, str(provider.path), provider.source, lock.status(provider))
+    console = Console()
+    if found:
+        console.print(table)
+    else:
+        console.print("No bh-provider-* executables found (.bh/providers/, $BH_PLUGIN_PATH, $PATH).")
 
 
 def show_schema(name: str) -> None:
@@ -51,5 +55,19 @@ def show_schema(name: str) -> None:
     console.print(table)
 
 
-def write_lock(job_file: Path) -> None:
-    raise UsageError("bh providers lock: the lock file module is not available in this build")
+def write_lock(job_file: Path) -> list[str]:
+    """Record the version, protocol and executable sha256 of every provider JOB_FILE uses."""
+    from benchhub.host.planning.jobfile import load_workflow
+    from benchhub.host.planning.planner import provider_configs
+
+    project = Path.cwd()
+    lock = Lock.load(project)
+    done = []
+    for name in sorted(provider_configs(load_workflow(job_file))):
+        found = find(name, project)
+        with launch(name, project) as client:
+            entry = locked_entry(found, client.get_schema())
+        lock.record(entry)
+        done.append(f"{name} {entry.version} (protocol {entry.protocol}) sha256 {entry.sha256[:12]}…")
+    lock.save()
+    return [f"Wrote {lock.path.name}:", *(f"  {line}" for line in done)]

@@ -80,8 +80,11 @@ class ProviderSession:
                 self._launching[name] = self._pool.submit(self._launch, name)
 
     def _launch(self, name: str) -> ProviderClient:
-        from benchhub.host.plugin import launch
+        """Launch provider `name`, after checking its executable against the lock file."""
+        from benchhub.host.plugin import find, launch
+        from benchhub.host.plugin.lockfile import Lock
 
+        Lock.load(self.project_dir).verify(find(name, self.project_dir))
         return launch(name, self.project_dir)
 
     def start(self, configs: Mapping[str, Mapping[str, Any]]) -> None:
@@ -95,10 +98,13 @@ class ProviderSession:
             raise ProviderConfigError("; ".join(problems))
 
     def _connect(self, name: str, config: Mapping[str, Any]) -> str:
+        from benchhub.host.plugin.lockfile import LockMismatchError
         from benchhub.proto.provider.v1 import provider_pb2 as pb
 
         try:
             client = self._launching.pop(name).result()
+        except LockMismatchError:
+            raise  # never run a provider other than the locked one
         except BenchHubError as exc:
             self.failed[name] = str(exc)
             return ""
@@ -123,7 +129,7 @@ class ProviderSession:
         """Stop every plugin (in parallel), including prelaunched ones no plan needed."""
         clients = [c.client for c in self.connected.values()]
         for future in self._launching.values():
-            with contextlib.suppress(BenchHubError):  # one that never started has nothing to stop
+            with contextlib.suppress(BenchHubError):  # one that never started (or was refused)
                 clients.append(future.result())
         self.connected.clear()
         self._launching.clear()
