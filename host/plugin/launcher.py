@@ -47,11 +47,16 @@ def launch_executable(
     handshake_timeout: float = HANDSHAKE_TIMEOUT_SECONDS,
     call_timeout: float = CALL_TIMEOUT_SECONDS,
     host_versions: tuple[int, ...] = HOST_VERSIONS,
+    automtls: bool | None = None,
     identity: mtls.Identity | None = None,
 ) -> ProviderClient:
-    """Start `executable` as provider `name`. Under AutoMTLS the host presents `identity` (default: a
-    fresh one per launch) and pins the certificate the provider returns."""
-    if identity is None and automtls_enabled():
+    """Start `executable` as provider `name`. Under AutoMTLS (`automtls`, default: `automtls_enabled()`)
+    the host presents `identity` (default: a fresh one per launch) and pins the provider's certificate."""
+    if automtls is None:
+        automtls = automtls_enabled()
+    if not automtls:
+        identity = None
+    elif identity is None:
         identity = mtls.make_identity()
     output = PluginOutput(name)
     process = PluginProcess(executable, name, output)
