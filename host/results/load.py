@@ -53,9 +53,9 @@ def load_run(state: State, run_id: int) -> list[JobResults]:
     """Every job row of a run (in order) with its parameters, environment, snapshot and samples."""
     j, s, e, r, p = t.jobs.c, t.snapshots.c, t.environments.c, t.result_samples.c, t.params.c
     jobs_query = (
-        select(j.id, j.job_id, j.name, j.status, s.branch, s.commit, s.dirty,
-               e.cpu_model, e.cores, e.kernel, e.provider, e.instance_type, e.job,
-               j.wall_seconds, j.cpu_seconds, j.peak_memory_bytes)
+        select(j.id, j.job_id, j.name, j.status, j.wall_seconds, j.cpu_seconds, j.peak_memory_bytes,
+               s.branch, s.commit, s.dirty, e.job.label("has_environment"),
+               e.cpu_model, e.cores, e.kernel, e.provider, e.instance_type)
         .select_from(t.jobs.outerjoin(t.snapshots, j.snapshot_digest == s.digest)
                      .outerjoin(t.environments, e.job == j.id))
         .where(j.run_id == run_id)
@@ -65,9 +65,15 @@ def load_run(state: State, run_id: int) -> list[JobResults]:
     with state.engine.connect() as conn:
         jobs: dict[int, JobResults] = {}
         for row in conn.execute(jobs_query):
-            environment = Environment(*row[7:12]) if row[12] is not None else None
-            jobs[row[0]] = JobResults(row[0], row[1], row[2], row[3], {}, environment,
-                                      _snapshot_text(row[4], row[5], row[6]), Usage(*row[13:16]))
+            environment = None
+            if row.has_environment is not None:
+                facts = (row.cpu_model, row.cores, row.kernel, row.provider, row.instance_type)
+                environment = Environment(*facts)
+            jobs[row.id] = JobResults(
+                row.id, row.job_id, row.name, row.status, {}, environment,
+                _snapshot_text(row.branch, row.commit, row.dirty),
+                Usage(row.wall_seconds, row.cpu_seconds, row.peak_memory_bytes),
+            )
         for job, name, value in conn.execute(select(p.job, p.name, p.value).where(p.job.in_(in_run))):
             jobs[job].params[name] = param_text(value)
         samples = select(r.job, r.benchmark, r.metric, r.unit, r.direction, r.iteration, r.value).where(
@@ -75,7 +81,5 @@ def load_run(state: State, run_id: int) -> list[JobResults]:
         ).order_by(r.id)
         directions = {d.value: d for d in Direction}
         for job, benchmark, metric, unit, direction, iteration, value in conn.execute(samples):
-            jobs[job].samples.append(
-                Sample(benchmark, metric, unit, directions[direction], iteration, value)
-            )
+            jobs[job].samples.append(Sample(benchmark, metric, unit, directions[direction], iteration, value))
     return list(jobs.values())
