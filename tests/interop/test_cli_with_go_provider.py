@@ -34,11 +34,6 @@ job "check" {
   command    = "test \\"$(cat answer.txt)\\" = 42 && test %s \\"$PLUGIN_CLIENT_CERT\\""
 }
 """
-HOST_AUTOMTLS_MISSING = pytest.mark.xfail(
-    strict=True,
-    reason="benchhub.host.plugin does not do AutoMTLS yet: with BH_PLUGIN_AUTOMTLS=1 it sends no "
-    "PLUGIN_CLIENT_CERT (and grpcio refuses go-plugin's P-521 server certificate under TLS 1.3)",
-)
 
 
 def bh(project: Path, env: dict[str, str], *args: str) -> list[dict[str, Any]]:
@@ -51,9 +46,7 @@ def bh(project: Path, env: dict[str, str], *args: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
-@pytest.mark.parametrize(
-    "automtls", [False, pytest.param(True, marks=HOST_AUTOMTLS_MISSING)], ids=["plain", "mtls"]
-)
+@pytest.mark.parametrize("automtls", [False, True], ids=["plain", "mtls"])
 def test_plan_and_apply_on_the_go_provider(go_bin: Path, tmp_path: Path, automtls: bool) -> None:
     # The check job sees the provider's environment: PLUGIN_CLIENT_CERT is there exactly when the host
     # asked for AutoMTLS, and go-plugin then serves TLS only, so a passing run proves the mode.

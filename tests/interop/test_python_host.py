@@ -18,11 +18,6 @@ from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.provider.v1 import provider_pb2 as pb
 
 AUTOMTLS_ENV = "BH_PLUGIN_AUTOMTLS"
-HOST_AUTOMTLS_MISSING = pytest.mark.xfail(
-    strict=True,
-    reason="benchhub.host.plugin does not do AutoMTLS yet: it sends no PLUGIN_CLIENT_CERT and dials in "
-    "plaintext (and grpcio refuses go-plugin's P-521 server certificate under TLS 1.3)",
-)
 
 
 @pytest.fixture
@@ -94,9 +89,7 @@ def full_cycle(client: ProviderClient, tmp_path: Path) -> None:
     assert client.list_allocations(tags) == []
 
 
-@pytest.mark.parametrize(
-    "automtls", [False, pytest.param(True, marks=HOST_AUTOMTLS_MISSING)], ids=["plain", "mtls"]
-)
+@pytest.mark.parametrize("automtls", [False, True], ids=["plain", "mtls"])
 def test_full_cycle_then_shutdown(
     go_bin: Path,
     tmp_path: Path,
