@@ -40,28 +40,26 @@ def needs_of(job: JobDemand) -> tuple[float, float, float, float]:
     return (r.cpu, float(r.memory_bytes), float(r.gpu), float(r.disk_bytes))
 
 
-def constraint_codes(table: OfferTable, signature: Signature, excluded: Collection[OfferKey]) -> Codes:
-    """Per offer the first failing non-size check for jobs of `signature` (0 = none fails)."""
+def excluded_mask(table: OfferTable, excluded: Collection[OfferKey]) -> Bools:
+    return np.asarray([o.key in excluded for o in table.offers] if excluded else [False] * table.size, dtype=np.bool_)
+
+
+def constraint_codes(table: OfferTable, signature: Signature, excluded: Bools) -> Codes:
+    """Per offer the first failing non-size check for jobs of `signature` (0 = none fails);
+    `excluded` marks the offers left out after failures."""
     c = signature.constraints
-    offers = table.offers
     false = np.zeros(table.size, dtype=np.bool_)
-
-    def each(predicate: list[bool]) -> Bools:
-        return np.asarray(predicate, dtype=np.bool_).reshape(table.size)
-
     checks = {
-        RejectReason.EXCLUDED: each([o.key in excluded for o in offers]) if excluded else false,
-        RejectReason.PROVIDER_NOT_ALLOWED: (
-            each([o.provider not in c.providers for o in offers]) if c.providers else false
-        ),
-        RejectReason.WRONG_REGION: each([o.region not in c.regions for o in offers]) if c.regions else false,
+        RejectReason.EXCLUDED: excluded,
+        RejectReason.PROVIDER_NOT_ALLOWED: ~np.isin(table.provider, c.providers) if c.providers else false,
+        RejectReason.WRONG_REGION: ~np.isin(table.region, c.regions) if c.regions else false,
         RejectReason.SPOT_NOT_ALLOWED: table.spot if c.spot is False else false,
         RejectReason.SPOT_REQUIRED: ~table.spot if c.spot is True else false,
         RejectReason.OVER_MAX_PRICE: (
             table.price > c.max_price * (1 + 1e-12) if c.max_price is not None else false
         ),
         RejectReason.ARCH_MISMATCH: (
-            each([o.resources.arch not in ("", signature.arch) for o in offers]) if signature.arch else false
+            (table.arch != "") & (table.arch != signature.arch) if signature.arch else false
         ),
         RejectReason.NO_CAPACITY: (table.capacity >= 0)
         & (table.capacity < np.where(table.shareable, 1, signature.nodes)),
@@ -74,16 +72,26 @@ def constraint_codes(table: OfferTable, signature: Signature, excluded: Collecti
     return codes
 
 
-def fits(table: OfferTable, needs: Floats, nodes: int) -> Bools:
+def fits(table: OfferTable, needs: Floats, nodes: Floats) -> Bools:
     """(jobs x offers): each job's per-node `needs` (jobs x 4) fit one allocation of each offer.
 
-    On a shareable offer all nodes of a multi-node job reserve from the same pool.
+    `nodes` per job: on a shareable offer all nodes of a multi-node job reserve from one pool.
     """
-    scale = np.where(table.shareable, float(nodes), 1.0) if nodes > 1 else 1.0
-    ok: Bools = needs[:, 0:1] * scale <= table.cpu
-    ok &= needs[:, 1:2] * scale <= table.memory
+    ok = _fits(needs, table.cpu, table.memory, table.gpu, table.disk)
+    shareable = np.flatnonzero(table.shareable)
+    if len(shareable) and (nodes > 1).any():
+        pooled = needs * nodes[:, None]
+        ok[:, shareable] = _fits(
+            pooled, table.cpu[shareable], table.memory[shareable], table.gpu[shareable], table.disk[shareable]
+        )
+    return ok
+
+
+def _fits(needs: Floats, cpu: Floats, memory: Floats, gpu: Floats, disk: Floats) -> Bools:
+    ok: Bools = needs[:, 0:1] <= cpu
+    ok &= needs[:, 1:2] <= memory
     if needs[:, 2].any():
-        ok &= needs[:, 2:3] * scale <= table.gpu
+        ok &= needs[:, 2:3] <= gpu
     if needs[:, 3].any():
-        ok &= needs[:, 3:4] * scale <= table.disk
+        ok &= needs[:, 3:4] <= disk
     return ok

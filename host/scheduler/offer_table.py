@@ -13,6 +13,7 @@ from benchhub.host.scheduler.model import MixedCurrencyError, Offer, PlacementEr
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 Ints = npt.NDArray[np.int64]
+Strings = npt.NDArray[np.str_]
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class OfferTable:
     minimum: Floats
     shareable: Bools
     startup_rank: Floats
+    provider: Strings
+    region: Strings
+    arch: Strings
     """0 for the fastest-starting offer .. n-1 for the slowest: the tie-break."""
 
     @property
@@ -78,4 +82,7 @@ def offer_table(offers: Sequence[Offer], currency: str | None) -> OfferTable:
         minimum=column([o.billing_minimum_seconds for o in offers]),
         shareable=np.asarray([o.shareable for o in offers], dtype=np.bool_),
         startup_rank=rank,
+        provider=np.asarray([o.provider for o in offers], dtype=np.str_),
+        region=np.asarray([o.region for o in offers], dtype=np.str_),
+        arch=np.asarray([o.resources.arch for o in offers], dtype=np.str_),
     )

@@ -1,12 +1,19 @@
 """Variable-size bin packing: share one allocation between non-exclusive jobs when that is cheaper.
 
-Jobs are taken longest first (a bin then lasts as long as its first job); each joins the open bin
-where it adds the least cost - the bin moving up to the cheapest offer type holding its new
-content - when that is less than the job costs alone, else it opens a bin of its own. Only the
-most recently opened bins (the ones of similar duration) are searched, which keeps the pass
-linear. A local improvement then repeatedly merges bins and ejects jobs while either saves.
-Bin types are the non-shareable offers, after dropping those another offer beats in every respect.
+A bin lasts as long as its longest job and costs what the cheapest offer type holding its content
+costs for that long; a job left alone costs its solo cost (its cheapest feasible offer).
+
+- `first_fit` (linear, any size): jobs longest first; each joins the recently opened bin where
+  it adds the least cost (the bin may move up to a larger type) if that is below its solo cost.
+- `best_bins` (small problems): repeatedly the longest job left leads a bin; for each type able to
+  hold it the bin is filled with the jobs worth most per share of that type; the type saving most
+  over solo costs wins.
+- `improve` (small problems): moves single jobs between bins (or out alone) and merges bins
+  while that saves.
+
+Bin types are the non-shareable offers, less those another offer beats in every respect.
 """
+
 
 from __future__ import annotations
 
@@ -19,9 +26,10 @@ from benchhub.host.scheduler.model import SpotRisk
 from benchhub.host.scheduler.offer_table import Bools, Floats, Ints, OfferTable
 
 WINDOW = 16
-"""Open bins searched per job."""
-IMPROVE_LIMIT = 400
-"""Bins up to which the quadratic merge improvement runs."""
+"""Open bins searched per job by `first_fit`."""
+THOROUGH_LIMIT = 120
+"""Jobs up to which `best_bins` and `improve` run too."""
+MAX_SWEEPS = 50
 EPS = 1e-12
 
 
@@ -54,22 +62,27 @@ class Bin:
 
 def pack(table: OfferTable, risk: SpotRisk, jobs: Jobs) -> list[Bin]:
     """The bins holding two or more jobs; every other job stays on its solo choice."""
-    types = _bin_types(table, jobs.masks[np.unique(jobs.mask_id)])
+    thorough = len(jobs.durations) <= THOROUGH_LIMIT
+    types = _bin_types(table, jobs.masks[np.unique(jobs.mask_id)], prune=thorough)
     if not len(types) or len(jobs.durations) < 2:
         return []
     packer = _Packer(table, types, risk, jobs)
     order = np.lexsort((-jobs.needs.max(axis=1), -jobs.durations))
-    bins = packer.first_fit(order)
-    bins = packer.improve(bins)
+    if thorough:
+        tries = [packer.improve(packer.first_fit(order)), packer.improve(packer.best_bins(order))]
+        bins = min(tries, key=lambda found: sum(b.cost for b in found))
+    else:
+        bins = packer.first_fit(order)
     for b in bins:
         b.offer = int(types[b.offer]) if b.offer >= 0 else -1
     return [b for b in bins if len(b.rows) > 1]
 
 
-def _bin_types(table: OfferTable, masks: Bools) -> Ints:
-    """Columns usable as bins by some mask, minus those dominated by another such column."""
+def _bin_types(table: OfferTable, masks: Bools, prune: bool) -> Ints:
+    """Columns usable as bins by some mask, if `prune` minus those another such column beats
+    (quadratic in the columns, so for small problems only)."""
     columns = np.flatnonzero(masks.any(axis=0) & ~table.shareable & (table.capacity != 0))
-    if len(columns) < 2:
+    if len(columns) < 2 or not prune:
         return columns
     caps = table.capacities()[columns]
     at_least = (caps[:, None, :] >= caps[None, :, :]).all(axis=2)  # [a, b]: a holds what b holds
@@ -97,25 +110,42 @@ class _Packer:
         self.masks = jobs.masks[:, types]
         self.risk = risk
         self.jobs = jobs
+        self.shape_caps, shape = np.unique(self.caps, axis=0, return_inverse=True)
+        shape = shape.reshape(-1)
+        by_shape = np.argsort(shape, kind="stable")
+        counts = np.bincount(shape, minlength=len(self.shape_caps))
+        self.shape_members = np.full((len(counts), counts.max()), len(types), dtype=np.int64)
+        """Per shape its types, padded with len(types) (an always-infinite cost)."""
+        position = np.arange(len(by_shape)) - np.repeat(np.cumsum(counts) - counts, counts)
+        self.shape_members[shape[by_shape], position] = by_shape
 
     def _type_cost(self, duration: float) -> Floats:
         return allocation_cost(self.sub, duration, self.risk)
 
-    def _cheapest(self, contents: Floats, allowed: Bools, type_cost: Floats) -> tuple[Ints, Floats]:
-        """Per row of `contents`, the cheapest allowed type holding it (and its cost)."""
+    def _holds(self, contents: Floats, allowed: Bools) -> Bools:
+        """(rows x types): allowed types with room for each row of `contents`."""
         ok = allowed.copy()
         for d in self.dims:
             ok &= contents[:, d : d + 1] <= self.caps[:, d]
-        cost = np.where(ok, type_cost, np.inf)
+        return ok
+
+    def _cheapest(self, contents: Floats, allowed: Bools, type_cost: Floats) -> tuple[Ints, Floats]:
+        """Per row of `contents`, the cheapest allowed type holding it (and its cost)."""
+        cost = np.where(self._holds(contents, allowed), type_cost, np.inf)
         best = cost.argmin(axis=1)
         return best, cost[np.arange(len(best)), best]
 
     def first_fit(self, order: Ints) -> list[Bin]:
+        """One pass, longest job first; see the module docstring.
+
+        The window works per shape (offers of equal size): a bin keeps per shape its cheapest
+        allowed offer, and a job is tried against those - never against a dearer offer of the same
+        shape that only the job's own constraints would leave - so the pass is linear.
+        """
         j = self.jobs
-        n_types = len(self.caps)
         content = np.zeros((WINDOW, 4))
-        allowed = np.zeros((WINDOW, n_types), dtype=np.bool_)
-        type_cost = np.zeros((WINDOW, n_types))
+        shape_cost = np.zeros((WINDOW, len(self.shape_caps)))
+        shape_offer = np.zeros((WINDOW, len(self.shape_caps)), dtype=np.int64)
         cost = np.zeros(WINDOW)
         window: list[Bin] = []
         bins: list[Bin] = []
@@ -123,74 +153,163 @@ class _Packer:
             need, mask, solo = j.needs[row], self.masks[j.mask_id[row]], float(j.solo_cost[row])
             w = len(window)
             if w and solo > EPS:
-                best, new_cost = self._cheapest(content[:w] + need, allowed[:w] & mask, type_cost[:w])
+                ok = self._shape_holds(content[:w] + need) & mask[shape_offer[:w]]
+                new_cost = np.where(ok, shape_cost[:w], np.inf).min(axis=1)
                 delta = new_cost - cost[:w]
                 slot = int(delta.argmin())
                 if delta[slot] < solo - EPS * (1 + solo):
                     b = window[slot]
                     b.rows.append(row)
-                    content[slot] += need
-                    allowed[slot] &= mask
-                    b.offer, b.cost = int(best[slot]), float(new_cost[slot])
+                    b.content = b.content + need
+                    b.allowed = b.allowed & mask
+                    content[slot], shape_cost[slot], shape_offer[slot] = self._refresh(b)
                     cost[slot] = b.cost
                     continue
             slot = len(bins) % WINDOW
-            b = Bin([row], need.copy(), float(j.durations[row]), mask.copy(), self._type_cost(float(j.durations[row])))
-            b.cost = solo
+            duration = float(j.durations[row])
+            b = Bin([row], need.copy(), duration, mask.copy(), self._type_cost(duration))
             bins.append(b)
             if w < WINDOW:
                 window.append(b)
             else:
                 window[slot] = b
-            content[slot], allowed[slot], type_cost[slot], cost[slot] = need, mask, b.type_cost, solo
-        for b in bins:  # the window's arrays were working copies
-            b.content = j.needs[b.rows].sum(axis=0)
-            b.allowed = np.logical_and.reduce(self.masks[j.mask_id[b.rows]], axis=0)
+            content[slot], shape_cost[slot], shape_offer[slot] = self._refresh(b)
+            b.offer, b.cost = -1, solo
+            cost[slot] = solo
         return bins
 
-    def improve(self, bins: list[Bin]) -> list[Bin]:
-        """Eject jobs that cost less alone, then merge pairs of bins while a merge saves."""
-        bins = [piece for b in bins for piece in self._eject(b)]
-        if len(bins) > IMPROVE_LIMIT:
-            return bins
-        while True:
-            merge = self._best_merge(bins)
-            if merge is None:
-                return bins
-            a, b, merged = merge
-            bins = [x for i, x in enumerate(bins) if i not in (a, b)] + [merged]
+    def _shape_holds(self, contents: Floats) -> Bools:
+        ok: Bools = contents[:, self.dims[0], None] <= self.shape_caps[:, self.dims[0]]
+        for d in self.dims[1:]:
+            ok &= contents[:, d, None] <= self.shape_caps[:, d]
+        return ok
 
-    def _eject(self, b: Bin) -> list[Bin]:
-        """Split off single jobs while the rest plus the job alone costs less than the bin."""
+    def _refresh(self, b: Bin) -> tuple[Floats, Floats, Ints]:
+        """Set the bin's offer and cost; return its content and per shape cheapest cost and offer."""
+        allowed_cost = np.append(np.where(b.allowed, b.type_cost, np.inf), np.inf)[self.shape_members]
+        pick = allowed_cost.argmin(axis=1)
+        shape_offer = self.shape_members[np.arange(len(pick)), pick]
+        shape_cost = allowed_cost[np.arange(len(pick)), pick]
+        holding = np.where(self._shape_holds(b.content[None, :])[0], shape_cost, np.inf)
+        best = int(holding.argmin())
+        b.offer, b.cost = int(shape_offer[best]), float(holding[best])
+        return b.content, shape_cost, np.minimum(shape_offer, len(self.caps) - 1)
+
+    def best_bins(self, order: Ints) -> list[Bin]:
         j = self.jobs
-        pieces: list[Bin] = []
-        while len(b.rows) > 1:
-            rest = [[r for r in b.rows if r != out] for out in b.rows]
-            trials = [self._bin_of(rows) for rows in rest]
-            savings = [b.cost - (t.cost + float(j.solo_cost[out])) for t, out in zip(trials, b.rows, strict=True)]
-            i = int(np.argmax(savings))
-            if savings[i] <= EPS * (1 + b.cost):
-                break
-            pieces.append(self._bin_of([b.rows[i]]))
-            b = trials[i]
-        return [b, *pieces]
+        left = order.tolist()
+        bins: list[Bin] = []
+        while left:
+            leader, rest = left[0], np.asarray(left[1:], dtype=np.int64)
+            saving, members = self._fullest(leader, rest)
+            if len(rest) > 1 and len(members) > 1:  # would the next job lead a better bin without this one?
+                next_saving, _ = self._fullest(int(rest[0]), rest[1:])
+                if next_saving > saving + EPS:
+                    members = [leader]
+            bins.append(self._bin_of(members))
+            taken = set(members)
+            left = [r for r in left if r not in taken]
+        return bins
 
-    def _best_merge(self, bins: list[Bin]) -> tuple[int, int, Bin] | None:
-        best: tuple[float, int, int, Bin] | None = None
-        for a in range(len(bins)):
-            for b in range(a + 1, len(bins)):
-                x, y = bins[a], bins[b]
-                allowed = x.allowed & y.allowed
-                if not allowed.any():
-                    continue
-                long = x if x.duration >= y.duration else y
-                offer, cost = self._cheapest((x.content + y.content)[None, :], allowed[None, :], long.type_cost[None, :])
-                saving = x.cost + y.cost - float(cost[0])
-                if saving > EPS * (1 + x.cost + y.cost) and (best is None or saving > best[0]):
-                    merged = Bin(x.rows + y.rows, x.content + y.content, long.duration, allowed, long.type_cost)
-                    merged.offer, merged.cost = int(offer[0]), float(cost[0])
-                    best = (saving, a, b, merged)
-        return None if best is None else best[1:]
+    def _fullest(self, leader: int, rest: Ints) -> tuple[float, list[int]]:
+        """The bin `leader` leads that saves most over its members' solo costs: saving, members."""
+        j = self.jobs
+        if not len(rest) or j.solo_cost[leader] <= EPS:
+            return 0.0, [leader]
+        type_cost = self._type_cost(float(j.durations[leader]))
+        holds = self._holds(j.needs[leader][None, :], self.masks[j.mask_id[leader]][None, :])[0]
+        best: tuple[float, list[int]] = (0.0, [leader])
+        value = j.solo_cost[rest]
+        for t in np.flatnonzero(holds).tolist():
+            ok = self.masks[j.mask_id[rest], t] & (value > EPS)
+            share = (j.needs[rest][:, self.dims] / self.caps[t, self.dims]).max(axis=1)
+            room = self.caps[t] - j.needs[leader]
+            members = [leader]
+            for k in np.flatnonzero(ok)[np.argsort(-value[ok] / np.maximum(share[ok], EPS), kind="stable")].tolist():
+                if (j.needs[rest[k]] <= room).all():
+                    room = room - j.needs[rest[k]]
+                    members.append(int(rest[k]))
+            saving = float(j.solo_cost[members].sum() - type_cost[t])
+            if len(members) > 1 and saving > best[0] + EPS:
+                best = (saving, members)
+        return best
+
+    def improve(self, bins: list[Bin]) -> list[Bin]:
+        """Move jobs between bins (or out alone) and merge bins while either saves."""
+        for _ in range(MAX_SWEEPS):
+            moved = self._relocate(bins)
+            merged = self._merge(bins)
+            if not (moved or merged):
+                break
+        return bins
+
+    def _relocate(self, bins: list[Bin]) -> bool:
+        """Move single jobs to where they cost least; True if any moved. Changes `bins` in place."""
+        j = self.jobs
+        changed = False
+        for row in [r for b in bins for r in b.rows]:
+            a = next(i for i, b in enumerate(bins) if row in b.rows)
+            source = bins[a]
+            rest = [r for r in source.rows if r != row]
+            without = self._bin_of(rest) if rest else None
+            freed = source.cost - (without.cost if without else 0.0)
+            others = [i for i in range(len(bins)) if i != a]
+            extra = self._join_costs([bins[i] for i in others], row)
+            target = int(extra.argmin()) if len(others) else -1
+            alone = float(j.solo_cost[row]) if rest else np.inf
+            if target >= 0 and extra[target] < min(alone, freed) - EPS * (1 + freed):
+                b = others[target]
+                bins[b] = self._bin_of([*bins[b].rows, row])
+            elif alone < freed - EPS * (1 + freed):
+                bins.append(self._bin_of([row]))
+            else:
+                continue
+            changed = True
+            if without is None:
+                del bins[a]
+            else:
+                bins[a] = without
+        return changed
+
+    def _join_costs(self, targets: list[Bin], row: int) -> Floats:
+        """Extra cost of adding job `row` to each of `targets`."""
+        if not targets:
+            return np.zeros(0)
+        j = self.jobs
+        duration = float(j.durations[row])
+        longer = np.asarray([b.duration < duration for b in targets])
+        type_cost = np.stack([b.type_cost for b in targets])
+        if longer.any():
+            type_cost[longer] = self._type_cost(duration)
+        contents = np.stack([b.content for b in targets]) + j.needs[row]
+        allowed = np.stack([b.allowed for b in targets]) & self.masks[j.mask_id[row]]
+        _, cost = self._cheapest(contents, allowed, type_cost)
+        extra: Floats = cost - np.asarray([b.cost for b in targets])
+        return extra
+
+    def _merge(self, bins: list[Bin]) -> bool:
+        """Merge the pair of bins saving most, repeatedly; True if any merged."""
+        changed = False
+        while len(bins) > 1:
+            best: tuple[float, int, int] | None = None
+            for a in range(len(bins) - 1):
+                x, others = bins[a], bins[a + 1 :]
+                long = np.asarray([b.duration > x.duration for b in others])
+                type_cost = np.where(long[:, None], np.stack([b.type_cost for b in others]), x.type_cost)
+                contents = np.stack([b.content for b in others]) + x.content
+                allowed = np.stack([b.allowed for b in others]) & x.allowed
+                _, cost = self._cheapest(contents, allowed, type_cost)
+                saving = x.cost + np.asarray([b.cost for b in others]) - cost
+                k = int(saving.argmax())
+                if saving[k] > EPS * (1 + x.cost) and (best is None or saving[k] > best[0]):
+                    best = (float(saving[k]), a, a + 1 + k)
+            if best is None:
+                break
+            _, a, b = best
+            merged = self._bin_of(bins[a].rows + bins[b].rows)
+            bins[:] = [x for i, x in enumerate(bins) if i not in (a, b)] + [merged]
+            changed = True
+        return changed
 
     def _bin_of(self, rows: list[int]) -> Bin:
         j = self.jobs
@@ -224,4 +343,7 @@ def _subtable(table: OfferTable, columns: Ints) -> OfferTable:
         minimum=table.minimum[columns],
         shareable=table.shareable[columns],
         startup_rank=table.startup_rank[columns],
+        provider=table.provider[columns],
+        region=table.region[columns],
+        arch=table.arch[columns],
     )

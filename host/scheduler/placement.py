@@ -34,8 +34,8 @@ from benchhub.host.scheduler.model import (
     Unplaced,
 )
 from benchhub.host.scheduler.offer_table import OfferTable, offer_table
-from benchhub.host.scheduler.packing import Jobs, pack
-from benchhub.host.scheduler.ranking import Ranking, rank
+from benchhub.host.scheduler.packing import Bin, Jobs, pack
+from benchhub.host.scheduler.ranking import rank, top_k
 
 
 def place(
@@ -69,7 +69,8 @@ def place(
         kept, displaced, remaining = _within_capacity(result.allocations, table.offers)
         for allocation in kept:
             for job_id in allocation.job_ids:
-                placed[job_id] = dataclasses.replace(result.placements[job_id], allocation=len(allocations))
+                job = result.placements[job_id]
+                placed[job_id] = job if job.allocation == len(allocations) else _moved(job, len(allocations))
             allocations.append(allocation)
         pending = [j for j in pending if j.id in displaced]
         table = offer_table(remaining, table.currency)
@@ -81,6 +82,10 @@ def place(
         unplaced=tuple(sorted(unplaced, key=lambda u: order[u.job_id])),
         total_cost=float(sum(a.estimated_cost for a in allocations)),
     )
+
+
+def _moved(job: JobPlacement, allocation: int) -> JobPlacement:
+    return dataclasses.replace(job, allocation=allocation)
 
 
 def _check(jobs: Sequence[JobDemand]) -> None:
@@ -107,21 +112,23 @@ class _Round:
     def __post_init__(self) -> None:
         self.d = np.asarray([self.durations[j.id] for j in self.jobs], dtype=np.float64)
         self.ranking = rank(self.jobs, self.d, self.table, self.policy, self.excluded)
+        self.original = [self.originals[o.key] for o in self.table.offers]
         self.allocations: list[Allocation] = []
         self.placements: dict[str, JobPlacement] = {}
         self.unplaced = [self._unplaced(i) for i in np.flatnonzero(self.ranking.best < 0).tolist()]
-        packed = self._pack()
-        for rows in sorted([*packed, *([i] for i in self._solo_rows(packed))]):
-            self._allocate(rows)
+        bins = self._pack()
+        in_bins = {i for b in bins for i in b.rows}
+        solo = [[i] for i in np.flatnonzero(self.ranking.best >= 0).tolist() if i not in in_bins]
+        bin_alternatives = dict(zip((b.rows[0] for b in bins), self._bin_alternatives(bins), strict=True))
+        by_first = {b.rows[0]: b for b in bins}
+        for rows in sorted([*(b.rows for b in bins), *solo]):
+            if len(rows) == 1:
+                self._allocate_solo(rows[0])
+            else:
+                self._allocate_bin(by_first[rows[0]], bin_alternatives[rows[0]])
 
-    def offer(self, column: int) -> Offer:
-        return self.originals[self.table.offers[column].key]
-
-    def _solo_rows(self, packed: list[list[int]]) -> list[int]:
-        in_bins = {i for rows in packed for i in rows}
-        return [i for i in np.flatnonzero(self.ranking.best >= 0).tolist() if i not in in_bins]
-
-    def _pack(self) -> list[list[int]]:
+    def _pack(self) -> list[Bin]:
+        """The bins of two or more jobs, with `rows` renumbered to this round's jobs."""
         r = self.ranking
         if not self.policy.packing:
             return []
@@ -129,16 +136,15 @@ class _Round:
             (r.best >= 0) & np.asarray([not j.exclusive and j.nodes == 1 for j in self.jobs], dtype=np.bool_)
         )
         candidates = Jobs(r.needs[rows], self.d[rows], r.best_cost[rows], r.pack_mask_id[rows], r.pack_mask)
-        self.bin_offer: dict[int, int] = {}
-        packed = []
-        for b in pack(self.table, self.policy.spot_risk, candidates):
-            members = sorted(int(rows[i]) for i in b.rows)
-            self.bin_offer[members[0]] = b.offer
-            packed.append(members)
-        return packed
+        bins = pack(self.table, self.policy.spot_risk, candidates)
+        for b in bins:
+            b.rows = sorted(int(rows[i]) for i in b.rows)
+        return bins
 
     def _alternatives(self, columns: Sequence[int], costs: Sequence[float], skip: int) -> tuple[Alternative, ...]:
-        found = [Alternative(self.offer(c), cost) for c, cost in zip(columns, costs, strict=True) if c >= 0 and c != skip]
+        found = [
+            Alternative(self.original[c], cost) for c, cost in zip(columns, costs, strict=True) if c >= 0 and c != skip
+        ]
         return tuple(found[: self.policy.max_alternatives])
 
     def _job_alternatives(self, i: int, skip: int) -> tuple[Alternative, ...]:
@@ -147,62 +153,59 @@ class _Round:
         costs = [float(r.best_cost[i]), *r.alternative_cost[i].tolist()]
         return self._alternatives(columns, costs, skip)
 
-    def _allocate(self, rows: list[int]) -> None:
-        r, jobs = self.ranking, self.jobs
+    def _allocate_solo(self, i: int) -> None:
+        r, job = self.ranking, self.jobs[i]
+        column, duration, cost = int(r.best[i]), float(self.d[i]), float(r.best_cost[i])
+        offer = self.original[column]
+        reserve = job.resources if offer.shareable and not job.exclusive else offer.resources
+        alternatives = self._job_alternatives(i, column)
         index = len(self.allocations)
-        if len(rows) == 1:
-            (i,) = rows
-            column, job = int(r.best[i]), jobs[i]
-            offer = self.offer(column)
-            reserve = job.resources if offer.shareable and not job.exclusive else offer.resources
-            cost = float(r.best_cost[i])
-            self.allocations.append(
-                Allocation(offer, (job.id,), reserve, job.nodes, float(self.d[i]), cost, self._job_alternatives(i, column))
-            )
-            runner_up = self._runner_up(i, cost)
-            self.placements[job.id] = JobPlacement(
-                job.id, index, float(self.d[i]), cost, cost, self._job_alternatives(i, column), runner_up
-            )
-            return
-        column = self.bin_offer[rows[0]]
-        offer = self.offer(column)
-        duration = float(self.d[rows].max())
-        cost = float(allocation_cost(self.table, duration, self.policy.spot_risk)[column])
-        self.allocations.append(
-            Allocation(
-                offer, tuple(jobs[i].id for i in rows), offer.resources, 1, duration, cost, self._bin_alternatives(rows, column, duration)
-            )
-        )
+        self.allocations.append(Allocation(offer, (job.id,), reserve, job.nodes, duration, cost, alternatives))
+        runner_up = self._runner_up(i, cost)
+        self.placements[job.id] = JobPlacement(job.id, index, duration, cost, cost, alternatives, runner_up)
+
+    def _allocate_bin(self, b: Bin, alternatives: tuple[Alternative, ...]) -> None:
+        r, rows = self.ranking, b.rows
+        offer, index = self.original[b.offer], len(self.allocations)
+        job_ids = tuple(self.jobs[i].id for i in rows)
+        self.allocations.append(Allocation(offer, job_ids, offer.resources, 1, b.duration, b.cost, alternatives))
         solo = r.best_cost[rows]
-        share = cost * solo / solo.sum() if solo.sum() > 0 else np.full(len(rows), cost / len(rows))
+        share = b.cost * solo / solo.sum() if solo.sum() > 0 else np.full(len(rows), b.cost / len(rows))
         for i, job_share in zip(rows, share.tolist(), strict=True):
-            alone = self.offer(int(r.best[i]))
-            why = f"alone {float(r.best_cost[i]) - job_share:.4g} {self.table.currency} more than its share here"
-            self.placements[jobs[i].id] = JobPlacement(
-                jobs[i].id,
+            alone = float(r.best_cost[i])
+            why = f"alone {alone - job_share:.4g} {self.table.currency} more than its share here"
+            self.placements[self.jobs[i].id] = JobPlacement(
+                self.jobs[i].id,
                 index,
                 float(self.d[i]),
                 job_share,
-                float(r.best_cost[i]),
-                self._job_alternatives(i, column),
-                RunnerUp(alone, float(r.best_cost[i]), why),
+                alone,
+                self._job_alternatives(i, b.offer),
+                RunnerUp(self.original[int(r.best[i])], alone, why),
             )
 
-    def _bin_alternatives(self, rows: list[int], column: int, duration: float) -> tuple[Alternative, ...]:
+    def _bin_alternatives(self, bins: list[Bin]) -> list[tuple[Alternative, ...]]:
+        """Per bin the offers able to hold all its jobs, cheapest first, less the chosen one."""
+        if not bins:
+            return []
         r = self.ranking
-        allowed = np.logical_and.reduce(r.pack_mask[r.pack_mask_id[rows]], axis=0)
-        room = fits(self.table, r.needs[rows].sum(axis=0)[None, :], 1)[0]
-        cost = np.where(allowed & room, allocation_cost(self.table, duration, self.policy.spot_risk), np.inf)
-        order = np.argsort(cost, kind="stable")[: self.policy.max_alternatives + 1]
-        order = order[np.isfinite(cost[order])]
-        return self._alternatives(order.tolist(), cost[order].tolist(), column)
+        allowed = np.stack([np.logical_and.reduce(r.pack_mask[r.pack_mask_id[b.rows]], axis=0) for b in bins])
+        contents = np.stack([r.needs[b.rows].sum(axis=0) for b in bins])
+        durations = np.asarray([b.duration for b in bins])
+        cost = allocation_cost(self.table, durations[:, None], self.policy.spot_risk)
+        key = np.where(allowed & fits(self.table, contents, np.ones(len(bins))), cost, np.inf)
+        top = top_k(key, self.policy.max_alternatives + 1)
+        return [
+            self._alternatives(columns, np.take(c, np.maximum(columns, 0)).tolist(), b.offer)
+            for b, columns, c in zip(bins, top.tolist(), cost, strict=True)
+        ]
 
     def _runner_up(self, i: int, chosen_cost: float) -> RunnerUp | None:
         r = self.ranking
         column = int(r.runner_up[i])
         if column < 0:
             return None
-        offer, cost = self.offer(column), float(r.runner_up_cost[i])
+        offer, cost = self.original[column], float(r.runner_up_cost[i])
         reason = reason_of(int(r.runner_up_code[i]))
         why = runner_up_why(self.jobs[i], offer, reason, cost - chosen_cost, self.table.currency)
         return RunnerUp(offer, cost, why, reason)
@@ -210,7 +213,7 @@ class _Round:
     def _unplaced(self, i: int) -> Unplaced:
         r, job = self.ranking, self.jobs[i]
         base = r.base_codes[int(r.signature_id[i])]
-        room = fits(self.table, r.needs[i : i + 1], job.nodes)[0]
+        room = fits(self.table, r.needs[i : i + 1], np.asarray([float(job.nodes)]))[0]
         codes = np.where(base > 0, base, np.where(room, 0, TOO_SMALL))
         counts: dict[RejectReason, int] = {}
         examples: dict[RejectReason, Offer] = {}
@@ -219,7 +222,7 @@ class _Round:
             assert reason is not None
             members = np.flatnonzero(codes == code)
             counts[reason] = len(members)
-            examples[reason] = self.offer(int(members[np.argmax(self.table.cpu[members])]))
+            examples[reason] = self.original[int(members[np.argmax(self.table.cpu[members])])]
         return Unplaced(job.id, unplaceable(counts, job, examples))
 
 
@@ -239,6 +242,8 @@ def _within_capacity(
             displaced.update(a.job_ids)
             continue
         kept.append(a)
+        if offer.capacity < 0 and not offer.shareable:
+            continue
         capacity = offer.capacity - a.nodes if offer.capacity >= 0 else -1
         resources = _minus(offer.resources, a.reserve, a.nodes) if offer.shareable else offer.resources
         left[a.offer.key] = dataclasses.replace(offer, capacity=capacity, resources=resources)

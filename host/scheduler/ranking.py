@@ -11,7 +11,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchhub.host.scheduler.cost import allocation_cost, shares
-from benchhub.host.scheduler.feasibility import TOO_SMALL, Codes, Signature, constraint_codes, fits, needs_of
+from benchhub.host.scheduler.feasibility import (
+    TOO_SMALL,
+    Codes,
+    Signature,
+    constraint_codes,
+    excluded_mask,
+    fits,
+    needs_of,
+)
 from benchhub.host.scheduler.model import JobDemand, OfferKey, Policy
 from benchhub.host.scheduler.offer_table import Bools, Floats, Ints, OfferTable
 
@@ -51,21 +59,38 @@ def rank(
     policy: Policy,
     excluded: Collection[OfferKey],
 ) -> Ranking:
-    n, k = len(jobs), policy.max_alternatives
+    n = len(jobs)
     needs = np.asarray([needs_of(j) for j in jobs], dtype=np.float64).reshape(n, 4)
     signature_index: dict[Signature, int] = {}
-    signature_id = np.asarray([signature_index.setdefault(Signature.of(j), len(signature_index)) for j in jobs])
+    signature_id = np.asarray(
+        [signature_index.setdefault(Signature.of(j), len(signature_index)) for j in jobs], dtype=np.int64
+    )
     signatures = tuple(signature_index)
-    r = _Columns(n, k)
-    base_codes = tuple(constraint_codes(table, s, excluded) for s in signatures)
-    masks: list[Bools] = []
-    pack_mask_id = np.full(n, -1, dtype=np.int64)
-    for g, signature in enumerate(signatures):
-        rows = np.flatnonzero(signature_id == g)
-        allowed = base_codes[g] == 0
-        mask_ids = _rank_signature(r, rows, needs, durations, table, policy, signature, base_codes[g])
-        masks += [allowed & ~table.shareable, allowed & ~table.shareable & table.spot]
-        pack_mask_id[rows] = 2 * g + mask_ids
+    left_out = excluded_mask(table, excluded)
+    base_codes = tuple(constraint_codes(table, s, left_out) for s in signatures)
+    codes = np.asarray(base_codes, dtype=np.int8).reshape(len(signatures), table.size)
+    nodes = np.asarray([s.nodes for s in signatures], dtype=np.float64)[signature_id]
+    exclusive = np.asarray([s.exclusive for s in signatures], dtype=np.bool_)[signature_id]
+    prefer = np.asarray([s.constraints.spot == "prefer" for s in signatures], dtype=np.bool_)[signature_id]
+    r = _Columns(n, policy.max_alternatives)
+    spot_only = np.zeros(n, dtype=np.bool_)
+    tie = 1.0 + 1e-9 * table.startup_rank
+    tie_floor = 1e-12 * table.startup_rank
+    shareable = np.flatnonzero(table.shareable)
+    for start in range(0, n, BLOCK_ROWS):
+        block = np.arange(start, min(n, start + BLOCK_ROWS))
+        cost = allocation_cost(table, durations[block, None], policy.spot_risk) * nodes[block, None]
+        if len(shareable):
+            cost[:, shareable] *= shares(table.capacities()[shareable], needs[block], exclusive[block])
+        base = codes[signature_id[block]]
+        feasible = fits(table, needs[block], nodes[block]) & (base == 0)
+        key = np.where(feasible, cost * tie + tie_floor, np.inf)
+        if prefer[block].any():
+            has_spot = prefer[block] & (feasible & table.spot).any(axis=1)
+            key += np.where(has_spot[:, None] & ~table.spot, PREFER_PENALTY, 0.0)
+            spot_only[block] = has_spot
+        _choose(r, block, key, cost, feasible, base)
+    masks = [m for c in codes for m in (~table.shareable & (c == 0), ~table.shareable & (c == 0) & table.spot)]
     return Ranking(
         needs=needs,
         best=r.best,
@@ -79,7 +104,7 @@ def rank(
         signatures=signatures,
         base_codes=base_codes,
         pack_mask=np.asarray(masks, dtype=np.bool_).reshape(len(masks), table.size),
-        pack_mask_id=pack_mask_id,
+        pack_mask_id=2 * signature_id + spot_only,
     )
 
 
@@ -96,51 +121,14 @@ class _Columns:
         self.runner_up_code = np.zeros(n, dtype=np.int64)
 
 
-def _rank_signature(
-    r: _Columns,
-    rows: Ints,
-    needs: Floats,
-    durations: Floats,
-    table: OfferTable,
-    policy: Policy,
-    signature: Signature,
-    base: Codes,
-) -> Ints:
-    """Fill `r` for the jobs `rows` of one signature; returns per row 1 if it packs on spot only."""
-    allowed = base == 0
-    shareable = np.flatnonzero(table.shareable)
-    tie = 1.0 + 1e-9 * table.startup_rank
-    tie_floor = 1e-12 * table.startup_rank
-    spot_only = np.zeros(len(rows), dtype=np.int64)
-    for start in range(0, len(rows), BLOCK_ROWS):
-        block = rows[start : start + BLOCK_ROWS]
-        cost = allocation_cost(table, durations[block, None], policy.spot_risk) * float(signature.nodes)
-        if len(shareable):
-            exclusive = np.full(len(block), signature.exclusive)
-            cost[:, shareable] *= shares(table.capacities()[shareable], needs[block], exclusive)
-        feasible = fits(table, needs[block], signature.nodes) & allowed
-        key = np.where(feasible, cost * tie + tie_floor, np.inf)
-        if signature.constraints.spot == "prefer":
-            has_spot = (feasible & table.spot).any(axis=1)
-            key += np.where(has_spot[:, None] & ~table.spot, PREFER_PENALTY, 0.0)
-            spot_only[start : start + len(block)] = has_spot
-        _choose(r, block, key, cost, feasible, base)
-    return spot_only
-
-
 def _choose(r: _Columns, block: Ints, key: Floats, cost: Floats, feasible: Bools, base: Codes) -> None:
+    """Fill `r` for the jobs `block`; `base` is their (jobs x offers) non-size reject codes."""
     rows = np.arange(len(block))
-    k = r.alternatives.shape[1]
-    take = min(k + 1, key.shape[1])
-    top = np.argpartition(key, take - 1, axis=1)[:, :take] if take < key.shape[1] else np.tile(
-        np.arange(key.shape[1]), (len(block), 1)
-    )
-    top = np.take_along_axis(top, np.argsort(np.take_along_axis(key, top, axis=1), axis=1, kind="stable"), axis=1)
-    top_ok = np.isfinite(np.take_along_axis(key, top, axis=1))
-    best = np.where(top_ok[:, 0], top[:, 0], -1)
+    top = top_k(key, r.alternatives.shape[1] + 1)
+    best = top[:, 0]
     best_cost = np.where(best >= 0, cost[rows, np.maximum(best, 0)], np.inf)
     r.best[block], r.best_cost[block] = best, best_cost
-    alternatives = np.where(top_ok[:, 1:], top[:, 1:], -1)
+    alternatives = top[:, 1:]
     width = alternatives.shape[1]
     r.alternatives[block, :width] = alternatives
     r.alternative_cost[block, :width] = np.where(
@@ -154,5 +142,19 @@ def _choose(r: _Columns, block: Ints, key: Floats, cost: Floats, feasible: Bools
     r.runner_up[block] = runner_up
     r.runner_up_cost[block] = np.where(runner_up >= 0, cost[rows, np.maximum(runner_up, 0)], np.inf)
     chosen_ok = feasible[rows, np.maximum(runner_up, 0)]
-    code = np.where(base[np.maximum(runner_up, 0)] > 0, base[np.maximum(runner_up, 0)], TOO_SMALL)
+    runner_base = base[rows, np.maximum(runner_up, 0)]
+    code = np.where(runner_base > 0, runner_base, TOO_SMALL)
     r.runner_up_code[block] = np.where((runner_up >= 0) & ~chosen_ok, code, 0)
+
+
+def top_k(key: Floats, k: int) -> Ints:
+    """Per row the columns of the `k` smallest finite keys, smallest first, padded with -1."""
+    if k < key.shape[1]:
+        top = np.argpartition(key, k - 1, axis=1)[:, :k]
+    else:
+        top = np.tile(np.arange(key.shape[1]), (key.shape[0], 1))
+    values = np.take_along_axis(key, top, axis=1)
+    order = np.argsort(values, axis=1, kind="stable")
+    top = np.take_along_axis(top, order, axis=1)
+    found: Ints = np.where(np.isfinite(np.take_along_axis(values, order, axis=1)), top, -1)
+    return found
