@@ -125,3 +125,18 @@ def test_a_provider_crash_fails_its_jobs_and_the_run_goes_on(project: Project) -
     assert code == 1 and finished(events) == {"crash": "failed", "fine": "passed"}
     (crashed,) = [e for e in of_type(events, "job.finished") if e["job"] == "crash"]
     assert "bh-provider-fakedear" in crashed["message"]
+
+
+def test_packed_jobs_share_one_allocation(project: Project) -> None:
+    # two 2-cpu jobs: one `large` (8 cpu) at 1.5x the price of a `small` beats two smalls
+    packed = 'resources {\n    cpu = 2\n  }'
+    project.write(PROVIDERS % "large_factor = 1.5" + job("a", "sleep 0.5", packed, '"fakecheap"')
+                  + job("b", "sleep 0.5", packed, '"fakecheap"'))
+    (plan,) = [json.loads(line) for line in project.bh("plan", "--json").stdout.splitlines()]
+    assert {j["instance_type"] for j in plan["jobs"]} == {"large"}
+    assert plan["total_cost"] == pytest.approx(1.5 / 60, rel=0.05)
+    code, events = project.apply_json()
+    assert code == 0 and finished(events) == {"a": "passed", "b": "passed"}
+    assert len({e["allocation"] for e in of_type(events, "job.started")}) == 1
+    allocations = json.loads(project.bh("status", "1", "--json").stdout)["allocations"]
+    assert [a["state"] for a in allocations] == ["released"]

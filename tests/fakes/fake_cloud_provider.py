@@ -5,7 +5,8 @@ host's whole path (offers, failover, preemption, budget, cancellation, gc) is ex
 with two or more providers that price differently. The executables `bin/bh-provider-fake*` start it
 under their own names. Config (all optional):
 
-    price         on-demand price per hour of the `small` offer, USD (default 1.0); `large` is 4x
+    price         on-demand price per hour of the `small` offer, USD (default 1.0)
+    large_factor  the `large` offer (4x the resources) costs this many times `price` (default 4)
     spot          also offer a spot `small` at 30 % of the price (default false)
     refuse        instance types whose Allocate fails with a capacity error ("small", "large")
     preempt       how many Runs on a spot allocation end preempted before one succeeds (default 0)
@@ -56,6 +57,7 @@ class FakeCloudProvider(provider_pb2_grpc.ProviderServicer):
             protocol_version=1,
             config=[
                 A(name="price", type=A.TYPE_NUMBER),
+                A(name="large_factor", type=A.TYPE_NUMBER),
                 A(name="spot", type=A.TYPE_BOOL),
                 A(name="refuse", type=A.TYPE_LIST),
                 A(name="preempt", type=A.TYPE_NUMBER),
@@ -73,15 +75,15 @@ class FakeCloudProvider(provider_pb2_grpc.ProviderServicer):
         return pb.ConfigureResponse()
 
     def Offer(self, request: pb.OfferRequest, context: grpc.ServicerContext) -> pb.OfferResponse:
-        price = float(self.config.get("price", 1.0))
-        offers = []
-        for shape, (cpu, memory, factor) in SHAPES.items():
-            offers.append(self._offer(shape, cpu, memory, price * factor, spot=False))
-            if self.config.get("spot"):
-                offers.append(self._offer(shape, cpu, memory, price * factor * 0.3, spot=True))
-        return pb.OfferResponse(offers=offers)
+        kinds = (False, True) if self.config.get("spot") else (False,)
+        return pb.OfferResponse(offers=[self._offer(shape, spot) for shape in SHAPES for spot in kinds])
 
-    def _offer(self, shape: str, cpu: float, memory: int, price: float, *, spot: bool) -> pb.Offer:
+    def _price(self, shape: str, spot: bool) -> float:
+        factor = float(self.config.get("large_factor", SHAPES[shape][2])) if shape == "large" else 1.0
+        return float(self.config.get("price", 1.0)) * factor * (0.3 if spot else 1.0)
+
+    def _offer(self, shape: str, spot: bool) -> pb.Offer:
+        cpu, memory, _ = SHAPES[shape]
         return pb.Offer(
             id=f"{shape}-{'spot' if spot else 'od'}",
             region="fake-1",
@@ -90,7 +92,7 @@ class FakeCloudProvider(provider_pb2_grpc.ProviderServicer):
             resources=job_pb2.Resources(cpu=cpu, memory_bytes=memory),
             spot=spot,
             capacity=-1,
-            price_per_hour=pb.Money(amount=price, currency="USD"),
+            price_per_hour=pb.Money(amount=self._price(shape, spot), currency="USD"),
             interruption_rate=0.1 if spot else 0.0,
         )
 
@@ -105,7 +107,7 @@ class FakeCloudProvider(provider_pb2_grpc.ProviderServicer):
                 yield pb.AllocateEvent(allocation=claim.existing.allocation)
                 return
             claim.allocation.instance_type, claim.allocation.spot = shape, kind == "spot"
-            claim.allocation.price_per_hour.CopyFrom(self._offer(shape, 0, 0, 0, spot=False).price_per_hour)
+            claim.allocation.price_per_hour.CopyFrom(self._offer(shape, kind == "spot").price_per_hour)
             held = claim.commit(Path(tempfile.mkdtemp(prefix=f"{self.name}-")))
         self._save_ledger()
         yield pb.AllocateEvent(allocation=held.allocation)
