@@ -27,7 +27,7 @@ log = logging.getLogger("benchhub.plugin")
 CALL_TIMEOUT_SECONDS = 120.0
 ALLOCATE_TIMEOUT_SECONDS = 3600.0
 _Code = grpc.StatusCode
-_GONE = (_Code.UNAVAILABLE, _Code.CANCELLED, _Code.UNKNOWN, _Code.INTERNAL)  # the plugin may have died
+_GONE = (_Code.UNAVAILABLE, _Code.CANCELLED, _Code.UNKNOWN)  # what a call sees when the plugin dies
 T = TypeVar("T")
 
 
@@ -156,7 +156,7 @@ class ProviderClient:
         code, detail = error.code(), detail_of(error)
         process = self.process
         if process is not None and detail is None:
-            if code in _GONE and _exits_within(process, GRACE_SECONDS / 2):
+            if process.exited() or (code in _GONE and _exits_within(process, GRACE_SECONDS / 2)):
                 return PluginError(
                     process.executable, f"{process.exit_description()} during {method}", process.output.tail()
                 )
