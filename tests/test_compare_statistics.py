@@ -93,3 +93,22 @@ def test_renderings_carry_the_same_facts() -> None:
     csv_text = format_comparison(c, "csv").splitlines()
     assert csv_text[0].startswith("benchmark,metric,unit,direction,a_n,a_median")
     assert csv_text[1].startswith("sort[size=100] merge,wall,s,lower,6,1.0,0.98,1.02,6,2.0,1.96,2.04,100.0,")
+
+
+def test_tests_failing_on_one_side_only_are_reported() -> None:
+    def tests(label: str, outcomes: dict[str, float]) -> Side:
+        series = {}
+        for name, outcome in outcomes.items():
+            key = SeriesKey("unit", (), name, "outcome")
+            series[key] = Series(key, "", Direction.HIGHER, [outcome])
+        return Side(label, (1,), series)
+
+    a = tests("A", {"TestA": 1.0, "TestB": 1.0, "TestC": 0.0, "TestD": -1.0})
+    b = tests("B", {"TestA": 0.0, "TestB": 1.0, "TestC": 1.0, "TestD": 0.0})
+    c = compare(a, b)
+    assert c.rows == []
+    assert c.warnings == [
+        "2 tests fail on B only: unit TestA, unit TestD",
+        "1 test fails on A only: unit TestC",
+        "nothing to compare: the sides have no measured results",
+    ]

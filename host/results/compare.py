@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from benchhub.frameworks import Direction
+from benchhub.frameworks import Direction, Outcome
 from benchhub.frameworks.base import OUTCOME_METRIC
 from benchhub.host.results import stats
 from benchhub.host.results.model import Series, SeriesKey, Side
 
 #: Fewer samples than this on a side earns a warning.
 MIN_SAMPLES = 5
+_NAMED_TESTS = 5
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,24 @@ def _geomeans(rows: list[Row]) -> list[Geomean]:
     return means
 
 
+def _failing(side: Side) -> set[SeriesKey]:
+    return {k for k, s in side.series.items() if k.metric == OUTCOME_METRIC and Outcome.FAILED in s.values}
+
+
+def _test_changes(a: Side, b: Side) -> list[str]:
+    """Warnings for tests that fail on one side only."""
+    tests = {k for k in a.series.keys() & b.series.keys() if k.metric == OUTCOME_METRIC}
+    failing_a, failing_b = _failing(a) & tests, _failing(b) & tests
+    warnings = []
+    for keys, side in ((failing_b - failing_a, "B"), (failing_a - failing_b, "A")):
+        if keys:
+            names = ", ".join(k.label for k in sorted(keys)[:_NAMED_TESTS])
+            more = f" and {len(keys) - _NAMED_TESTS} more" if len(keys) > _NAMED_TESTS else ""
+            counted = f"{len(keys)} tests fail" if len(keys) > 1 else "1 test fails"
+            warnings.append(f"{counted} on {side} only: {names}{more}")
+    return warnings
+
+
 def compare(a: Side, b: Side, *, alpha: float = 0.05, paired: bool = False) -> Comparison:
     """Compare every series of `a` with the same series of `b` (test outcomes are not compared)."""
     keys = sorted(k for k in a.series.keys() | b.series.keys() if k.metric != OUTCOME_METRIC)
@@ -126,6 +145,7 @@ def compare(a: Side, b: Side, *, alpha: float = 0.05, paired: bool = False) -> C
     one_sided = sum(1 for r in rows if r.a is None or r.b is None)
     if one_sided:
         warnings.append(f"{one_sided} series exist on one side only")
+    warnings += _test_changes(a, b)
     if not rows:
-        warnings.append("nothing to compare: the sides have no results in common")
+        warnings.append("nothing to compare: the sides have no measured results")
     return Comparison(a, b, alpha, paired, rows, _geomeans(rows), warnings)
