@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
 from benchhub.host.results import stats
@@ -68,3 +70,11 @@ def test_vectorised_mann_whitney_equals_one_call_per_pair() -> None:
     pairs.append(([3.0] * 5, [3.0] * 5))
     expected = [scipy_stats.mannwhitneyu(a, b).pvalue for a, b in pairs[:-1]] + [1.0]
     assert stats.mann_whitney_many(pairs) == pytest.approx(expected)
+
+
+@given(st.lists(st.floats(min_value=-1e6, max_value=1e6), min_size=6, max_size=60))
+def test_interval_brackets_the_median_and_is_made_of_samples(values: list[float]) -> None:
+    s = stats.summarize(values)
+    assert s.low <= s.median <= s.high
+    assert s.low in values and s.high in values
+    assert stats.outliers(values) <= len(values)
