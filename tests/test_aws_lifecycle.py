@@ -58,7 +58,7 @@ def test_a_job_runs_over_ssh_on_an_ec2_allocation_and_nothing_is_left(
     aws: ProviderClient, moto: str, aws_config: dict[str, Any], tmp_path: Path
 ) -> None:
     progress: list[str] = []
-    tags = {"run": "r1", "job": "bench"}
+    tags = {"benchhub:run": "r1", "benchhub:job": "bench"}
     offer = offer_id(aws, "m5.large")
     allocation = aws.allocate(offer, "token-1", tags, on_progress=lambda p: progress.append(p.message))
     assert allocation.state == pb.Allocation.STATE_READY
@@ -72,6 +72,7 @@ def test_a_job_runs_over_ssh_on_an_ec2_allocation_and_nothing_is_left(
     assert instance["InstanceId"] == allocation.metadata["instance_id"]
     assert on_instance["benchhub:token"] == "token-1"
     assert on_instance["benchhub:run"] == "r1" and on_instance["benchhub:job"] == "bench"
+    assert on_instance["benchhub:allocation"] == allocation.metadata["key_name"]
     assert instance["KeyName"] == allocation.metadata["key_name"] in key_pairs(moto)
     (group,) = benchhub_groups(moto)
     assert group["IpPermissions"][0]["IpRanges"] == [{"CidrIp": "127.0.0.1/32"}]
@@ -110,13 +111,13 @@ def test_the_same_token_never_makes_two_instances(
     aws: ProviderClient, moto: str, aws_config: dict[str, Any]
 ) -> None:
     offer = offer_id(aws, "t3.micro", region="eu-west-1")
-    first = aws.allocate(offer, "token-twice", {"run": "r1"})
-    again = aws.allocate(offer, "token-twice", {"run": "r1"})
+    first = aws.allocate(offer, "token-twice", {"benchhub:run": "r1"})
+    again = aws.allocate(offer, "token-twice", {"benchhub:run": "r1"})
     assert again.id == first.id
     with start_plugin(aws_config) as restarted:  # a new provider process finds the instance by its tag
         progress: list[str] = []
         third = restarted.allocate(
-            offer, "token-twice", {"run": "r1"}, on_progress=lambda p: progress.append(p.message)
+            offer, "token-twice", {"benchhub:run": "r1"}, on_progress=lambda p: progress.append(p.message)
         )
         assert third.id == first.id and third.metadata["instance_id"] == first.metadata["instance_id"]
         assert any(m.startswith("found i-") for m in progress)
@@ -126,8 +127,8 @@ def test_the_same_token_never_makes_two_instances(
 
 
 def test_allocations_are_listed_by_tag_including_leftover_key_pairs(aws: ProviderClient, moto: str) -> None:
-    one = aws.allocate(offer_id(aws, "t3.micro"), "token-a", {"run": "r1"})
-    two = aws.allocate(offer_id(aws, "t3.small", region="us-west-2"), "token-b", {"run": "r2"})
+    one = aws.allocate(offer_id(aws, "t3.micro"), "token-a", {"benchhub:run": "r1"})
+    two = aws.allocate(offer_id(aws, "t3.small", region="us-west-2"), "token-b", {"benchhub:run": "r2"})
     # An Allocate interrupted after importing its key pair leaves a tagged key pair and no instance.
     ec2(moto, "eu-west-1").import_key_pair(
         KeyName="bh-interrupted",
@@ -143,10 +144,10 @@ def test_allocations_are_listed_by_tag_including_leftover_key_pairs(aws: Provide
             }
         ],
     )
-    assert [a.id for a in aws.list_allocations({"run": "r1"})] == [one.id]
+    assert [a.id for a in aws.list_allocations({"benchhub:run": "r1"})] == [one.id]
     listed = {a.id: a for a in aws.list_allocations()}
     assert set(listed) == {one.id, two.id, "eu-west-1/bh-interrupted"}
-    assert listed[two.id].tags == {"run": "r2"} and listed[two.id].idempotency_token == "token-b"
+    assert listed[two.id].tags["benchhub:run"] == "r2" and listed[two.id].idempotency_token == "token-b"
     assert listed[two.id].state == pb.Allocation.STATE_READY and listed[two.id].instance_type == "t3.small"
     assert listed["eu-west-1/bh-interrupted"].state == pb.Allocation.STATE_FAILED
     for allocation in listed.values():
@@ -156,7 +157,7 @@ def test_allocations_are_listed_by_tag_including_leftover_key_pairs(aws: Provide
 
 
 def test_a_spot_interruption_ends_the_run_as_preempted(aws: ProviderClient, moto: str) -> None:
-    allocation = aws.allocate(offer_id(aws, "c5.large", spot=True), "token-spot", {"run": "r1"})
+    allocation = aws.allocate(offer_id(aws, "c5.large", spot=True), "token-spot", {"benchhub:run": "r1"})
     assert allocation.spot
     (instance,) = benchhub_instances(moto)
     assert instance["InstanceLifecycle"] == "spot" and "InstanceMarketOptions" not in instance

@@ -57,10 +57,12 @@ def test_botocore_exceptions_become_provider_errors() -> None:
 def test_tags_carry_bookkeeping_and_give_back_only_the_hosts_own() -> None:
     name = allocation_name("token-1")
     assert name == allocation_name("token-1") != allocation_name("token-2")
-    tags = cloud_tags(name, "token-1", "ondemand:us-east-1::m5.large", 0.096, {"run": "r1", "job": "j1"})
+    given = {"benchhub:run": "r1", "benchhub:job": "j1"}  # the host names its tags itself
+    tags = cloud_tags(name, "token-1", "ondemand:us-east-1::m5.large", 0.096, given)
     assert tags["benchhub:managed"] == "true"
     assert tags["benchhub:allocation"] == name
     assert tags["benchhub:token"] == "token-1"
     assert tags["benchhub:run"] == "r1"
-    assert host_tags({**tags, "Name": name}) == {"run": "r1", "job": "j1"}
-    assert tag_filter({"run": "r1"}) == {"benchhub:managed": "true", "benchhub:run": "r1"}
+    shown = {**given, "benchhub:managed": "true", "benchhub:token": "token-1"}
+    assert host_tags({**tags, "Name": name}) == shown
+    assert tag_filter({"benchhub:run": "r1"}) == {"benchhub:managed": "true", "benchhub:run": "r1"}

@@ -1,8 +1,9 @@
 """Tagging conventions: every cloud object BenchHub makes carries these tags.
 
-`benchhub:managed=true` marks the object as BenchHub's; `benchhub:allocation` and `benchhub:token` tie it to
-one allocation and its idempotency token; the host's own tags (run, job, ...) are stored under
-`benchhub:<key>`. Listing by tag (ListAllocations, `bh gc`) relies on nothing else.
+The host's own tags (it names them `benchhub:run`, `benchhub:job`, `benchhub:project` ...) are stored as
+given. The provider adds its bookkeeping: `benchhub:managed=true` marks the object as BenchHub's,
+`benchhub:token` the idempotency token, `benchhub:allocation` the allocation it belongs to, and the
+offer and price it was made from. Listing by tag (ListAllocations, `bh gc`) relies on nothing else.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ ALLOCATION = PREFIX + "allocation"
 TOKEN = PREFIX + "token"
 OFFER = PREFIX + "offer"
 PRICE = PREFIX + "price-per-hour"
-RESERVED = frozenset({MANAGED, ALLOCATION, TOKEN, OFFER, PRICE})
+PRIVATE = frozenset({ALLOCATION, OFFER, PRICE, "Name"})  # the provider's alone, not the host's
 
 
 def allocation_name(token: str) -> str:
@@ -28,7 +29,7 @@ def cloud_tags(
     allocation: str, token: str, offer: str, price_per_hour: float, host_tags: Mapping[str, str]
 ) -> dict[str, str]:
     """The tags to put on every object of one allocation."""
-    tags = {PREFIX + key: value for key, value in host_tags.items()}
+    tags = dict(host_tags)
     tags.update(
         {MANAGED: "true", ALLOCATION: allocation, TOKEN: token, OFFER: offer, PRICE: f"{price_per_hour:.6g}"}
     )
@@ -36,14 +37,10 @@ def cloud_tags(
 
 
 def host_tags(tags: Mapping[str, str]) -> dict[str, str]:
-    """The host's tags back out of a cloud object's tags (BenchHub's own bookkeeping tags left out)."""
-    return {
-        key.removeprefix(PREFIX): value
-        for key, value in tags.items()
-        if key.startswith(PREFIX) and key not in RESERVED
-    }
+    """An allocation's tags as listed: the cloud object's, less the provider's private ones."""
+    return {key: value for key, value in tags.items() if key not in PRIVATE}
 
 
 def tag_filter(host_tags: Mapping[str, str]) -> dict[str, str]:
     """The cloud tags an object must carry to match a ListAllocations request."""
-    return {MANAGED: "true", **{PREFIX + key: value for key, value in host_tags.items()}}
+    return {**host_tags, MANAGED: "true"}
