@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fakes"))
-from project import Project, finished, of_type
+from project import BH, Project, finished, of_type
 
 HELLO = """
 job "hello" {
@@ -99,3 +102,34 @@ def test_plan_json_explains_choice_and_total(project: Project) -> None:
     (event,) = [json.loads(line) for line in done.stdout.splitlines()]
     assert event["event"] == "plan" and event["jobs"][0]["provider"] == "local"
     assert event["total_cost"] == pytest.approx(sum(j["estimated_cost"] for j in event["jobs"]))
+
+
+def _apply_on_a_terminal(project: Project, answer: str) -> tuple[int, str]:
+    """`bh apply` with a pseudo-terminal as stdin and stdout, typing `answer` at the prompt."""
+    main, secondary = pty.openpty()
+    bh = subprocess.Popen(
+        [*BH, "apply"], cwd=project.root, env=project.env, stdin=secondary, stdout=secondary, stderr=secondary
+    )
+    os.close(secondary)
+    output = b""
+    while b"Run this plan?" not in output:
+        output += os.read(main, 4096)
+    os.write(main, answer.encode() + b"\n")
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the terminal closed: bh exited
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(main)
+    return bh.wait(timeout=30), output.decode(errors="replace")
+
+
+def test_apply_asks_on_a_terminal(project: Project) -> None:
+    project.write(HELLO)
+    code, output = _apply_on_a_terminal(project, "n")
+    assert code == 1 and "not approved" in output
+    code, output = _apply_on_a_terminal(project, "y")
+    assert code == 0 and "hello passed" in output
