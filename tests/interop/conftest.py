@@ -14,14 +14,13 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from gohost import GoHostRun
+from goplugin import GoHostRun, StartProvider
 
 from benchhub.providers.sdk import wire
 
 HERE = Path(__file__).resolve().parent
 BIN = HERE / "build" / "bin"
 GO_TOOLS = ("go", "protoc", "protoc-gen-go")
-StartProvider = Callable[[Mapping[str, str]], tuple[subprocess.Popen[str], str]]
 
 
 @pytest.fixture(scope="session")

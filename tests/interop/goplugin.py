@@ -1,12 +1,17 @@
-"""One bh-gohost run (go-plugin 1.0.1's plugin.NewClient driving a provider) and its checks."""
+"""Shared by the go-plugin interop tests: starting the Go provider by hand, and bh-gohost's results."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import subprocess
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
+
+StartProvider = Callable[[Mapping[str, str]], tuple[subprocess.Popen[str], str]]
+"""Starts bh-provider-gocatalog with an environment; returns the process and its handshake line."""
 
 
 @dataclasses.dataclass

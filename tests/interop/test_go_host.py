@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from gohost import GoHostRun
+from goplugin import GoHostRun
 
 
 @pytest.mark.parametrize("automtls", [False, True], ids=["plain", "mtls"])

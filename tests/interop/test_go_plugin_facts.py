@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import datetime
 import subprocess
-from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import grpc
@@ -19,13 +18,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from google.protobuf import empty_pb2
+from goplugin import StartProvider
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from benchhub.proto.plugin import grpc_controller_pb2 as controller_pb
 from benchhub.proto.plugin import grpc_controller_pb2_grpc, grpc_stdio_pb2_grpc
 from benchhub.providers.sdk import wire
-
-Start = Callable[[Mapping[str, str]], tuple[subprocess.Popen[str], str]]
 
 
 def self_signed_pem() -> str:
@@ -49,7 +47,7 @@ def test_refuses_to_run_without_the_magic_cookie(go_bin: Path) -> None:
 
 
 def test_handshake_is_five_fields_plus_an_empty_certificate_on_a_unix_socket(
-    start_gocatalog: Start, gocatalog_env: dict[str, str]
+    start_gocatalog: StartProvider, gocatalog_env: dict[str, str]
 ) -> None:
     # go-plugin 1.0.1 listens on a unix socket on Linux whatever the port range says.
     _, line = start_gocatalog({**gocatalog_env, wire.NETWORK_ENV: "tcp",
@@ -62,7 +60,7 @@ def test_handshake_is_five_fields_plus_an_empty_certificate_on_a_unix_socket(
 
 
 def test_automtls_certificate_is_unpadded_standard_base64_der_on_p521(
-    start_gocatalog: Start, gocatalog_env: dict[str, str]
+    start_gocatalog: StartProvider, gocatalog_env: dict[str, str]
 ) -> None:
     _, line = start_gocatalog({**gocatalog_env, wire.CLIENT_CERT_ENV: self_signed_pem()})
     field = line.split("|")[5]
@@ -78,7 +76,7 @@ def test_automtls_certificate_is_unpadded_standard_base64_der_on_p521(
 
 
 def test_shutdown_answers_unavailable_and_the_provider_exits(
-    start_gocatalog: Start, gocatalog_env: dict[str, str]
+    start_gocatalog: StartProvider, gocatalog_env: dict[str, str]
 ) -> None:
     proc, line = start_gocatalog(gocatalog_env)
     with grpc.insecure_channel(wire.Handshake.parse(line).target()) as channel:
@@ -91,7 +89,9 @@ def test_shutdown_answers_unavailable_and_the_provider_exits(
     assert proc.wait(timeout=10) == 0
 
 
-def test_there_is_no_grpc_stdio_service(start_gocatalog: Start, gocatalog_env: dict[str, str]) -> None:
+def test_there_is_no_grpc_stdio_service(
+    start_gocatalog: StartProvider, gocatalog_env: dict[str, str]
+) -> None:
     _, line = start_gocatalog(gocatalog_env)
     with grpc.insecure_channel(wire.Handshake.parse(line).target()) as channel:
         stream = grpc_stdio_pb2_grpc.GRPCStdioStub(channel).StreamStdio(empty_pb2.Empty(), timeout=10)
@@ -100,7 +100,9 @@ def test_there_is_no_grpc_stdio_service(start_gocatalog: Start, gocatalog_env: d
     assert failed.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
-def test_logs_are_hclog_json_lines_on_stderr(start_gocatalog: Start, gocatalog_env: dict[str, str]) -> None:
+def test_logs_are_hclog_json_lines_on_stderr(
+    start_gocatalog: StartProvider, gocatalog_env: dict[str, str]
+) -> None:
     proc, _ = start_gocatalog(gocatalog_env)
     proc.kill()
     _, stderr = proc.communicate(timeout=10)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from gohost import GoHostRun
+from goplugin import GoHostRun
 
 from benchhub.host.plugin import ProviderCallError, launch
 from benchhub.proto.job.v1 import job_pb2

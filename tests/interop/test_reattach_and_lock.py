@@ -8,10 +8,10 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from goplugin import StartProvider
 
 from benchhub.host.plugin import launch
 from benchhub.proto.provider.v1 import provider_pb2 as pb
@@ -25,7 +25,6 @@ job "hello" {
   command  = "true"
 }
 """
-StartProvider = Callable[[Mapping[str, str]], tuple[subprocess.Popen[str], str]]
 
 
 def reattach_entry(line: str) -> dict[str, object]:
