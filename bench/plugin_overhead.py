@@ -70,15 +70,22 @@ def row(what: str, value: str, baseline: str, ratio: float | None = None, target
     print(f"{what:<40} {value:>11}   baseline {baseline:>11}   {ratio_text}   {target}")
 
 
-def ready_seconds(start: Launch, repeat: int) -> float:
-    """Median launch -> health OK (the shutdown after each launch is not timed)."""
-    times = []
+def launch_seconds(start: Launch) -> float:
+    """Launch -> health OK; the shutdown after it is not timed."""
+    started = time.perf_counter()
+    client = start()
+    elapsed = time.perf_counter() - started
+    client.close()
+    return elapsed
+
+
+def interleaved_medians(actions: dict[str, Callable[[], float]], repeat: int) -> dict[str, float]:
+    """Median of each timed action, taken in turns so that load from elsewhere hits all alike."""
+    times: dict[str, list[float]] = {name: [] for name in actions}
     for _ in range(repeat):
-        started = time.perf_counter()
-        client = start()
-        times.append(time.perf_counter() - started)
-        client.close()
-    return statistics.median(times)
+        for name, action in actions.items():
+            times[name].append(action())
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def offer_seconds(client: ProviderClient, calls: int) -> tuple[float, float]:
@@ -133,13 +140,17 @@ def main() -> None:
     print(f"plugin overhead (python {sys.version.split()[0]}, {os.cpu_count()} cpus, "
           f"{repeat} launches, {calls} calls per figure)")
 
-    def import_grpc_once() -> None:
+    def import_grpc() -> float:
+        started = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import grpc"], check=True)
+        return time.perf_counter() - started
 
-    import_grpc = median_seconds(import_grpc_once, repeat)
-    ready = {mode: ready_seconds(start, repeat) for mode, start in modes.items()}
+    timed: dict[str, Callable[[], float]] = {"import grpc": import_grpc}
+    timed.update({mode: lambda start=start: launch_seconds(start) for mode, start in modes.items()})
+    ready = interleaved_medians(timed, repeat)
+    baseline = ready.pop("import grpc")
     for mode, seconds in ready.items():
-        row(f"ready, {mode}", f"{seconds * 1e3:.0f} ms", f"{import_grpc * 1e3:.0f} ms", seconds / import_grpc,
+        row(f"ready, {mode}", f"{seconds * 1e3:.0f} ms", f"{baseline * 1e3:.0f} ms", seconds / baseline,
             "target <= 2.0x (vs python -c 'import grpc')" if mode == "plaintext" else "")
     row("ready: mTLS vs plaintext", f"{ready['mTLS'] * 1e3:.0f} ms", f"{ready['plaintext'] * 1e3:.0f} ms",
         ready["mTLS"] / ready["plaintext"])
