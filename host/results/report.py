@@ -15,7 +15,7 @@ from benchhub.host.results.listing import RunResults, load_results, summary_rows
 from benchhub.host.results.load import JobResults, load_run
 from benchhub.host.results.model import PAIR_PARAM, SeriesKey, Side
 from benchhub.host.results.render import HEADER, geomean_cells, row_cells, title
-from benchhub.host.results.sides import load_sides, resolve_run
+from benchhub.host.results.sides import has_paired_job, load_sides, resolve_run
 from benchhub.host.state import State
 from benchhub.host.state import schema as t
 
@@ -147,16 +147,12 @@ def _page(heading: str, body: str) -> str:
             f'<p class="meta">BenchHub report, generated {escape(generated)}</p>{body}</body></html>\n')
 
 
-def _is_paired_run(state: State, source: str) -> bool:
-    return any(PAIR_PARAM in job.params for job in load_run(state, resolve_run(state, source)))
-
-
 def build_report(state: State, a: str, b: str | None = None, *, alpha: float = 0.05) -> str:
     """The HTML of a comparison (`a` vs `b`, or a paired run's halves) or, for one plain run, its results.
 
     Both kinds end with the history of the main metrics over the last runs of the same jobs.
     """
-    if b is None and not _is_paired_run(state, a):
+    if b is None and not has_paired_job(load_run(state, resolve_run(state, a))):
         results = load_results(state, a)
         body = _results_section(results) + _history(state, results.run.id)
         return _page(f"Run {results.run.id}: {results.run.job_file}", body)

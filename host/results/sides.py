@@ -90,6 +90,11 @@ def resolve_run(state: State, source: str) -> int:
     return found
 
 
+def has_paired_job(jobs: list[JobResults]) -> bool:
+    """Whether a run holds the two halves of a paired A/B job."""
+    return any(PAIR_PARAM in job.params for job in jobs)
+
+
 def _matches(job: JobResults, filters: Mapping[str, str]) -> bool:
     return all(job.params.get(k) == v for k, v in filters.items())
 
@@ -140,6 +145,8 @@ def load_sides(state: State, a: str, b: str | None) -> tuple[Side, Side, bool]:
     ignored = frozenset(k for k, _ in (*spec_a.filters, *spec_b.filters))
     jobs_a = load_run(state, run_a)
     jobs_b = jobs_a if run_b == run_a else load_run(state, run_b)
+    if b is None and not has_paired_job(jobs_a):
+        raise SelectorError(f"run {run_a} holds no paired job: give two sides to compare (bh compare A B)")
     side_a = build_side(_label(spec_a, run_a), run_a, jobs_a, dict(spec_a.filters), ignored)
     side_b = build_side(_label(spec_b, run_b), run_b, jobs_b, dict(spec_b.filters), ignored)
     paired = run_a == run_b and PAIR_PARAM in ignored
