@@ -101,6 +101,8 @@ def test_full_cycle_then_shutdown(
     monkeypatch.setenv(AUTOMTLS_ENV, "1" if automtls else "0")
     caplog.set_level(logging.DEBUG, logger="benchhub.provider.gocatalog")
     with launch("gocatalog", tmp_path) as client:
+        # go-plugin's certificates are P-521, which grpcio refuses: Python's ssl carries that session.
+        assert client.connection.security == ("mtls-bridged" if automtls else "plaintext")
         full_cycle(client, tmp_path)
         assert client.process is not None and client.process.popen is not None
         popen = client.process.popen

@@ -61,6 +61,7 @@ def test_reattached_go_provider_is_used_and_left_running(
 
     for _ in range(2):  # the second host finds it as the first one left it
         with launch("gocatalog", tmp_path) as client:
+            assert client.connection.security == ("mtls-bridged" if automtls else "plaintext")
             assert client.get_schema().name == "gocatalog"
             allocation = client.allocate("go-1/small", "reattach", {"by": "hand"})
         assert proc.poll() is None
