@@ -79,7 +79,7 @@ def plan(job_file: Path, out: Path | None, ref: str | None, as_json: bool, detai
 
     with ProviderSession(Path.cwd()) as session:
         session.prelaunch(providers_named_in(job_file))  # plugins start while the host imports and parses
-        from benchhub.host.cli.render import show_plan
+        from benchhub.host.cli.plan_view import show_plan
         from benchhub.host.planning.planfile import save_plan
         from benchhub.host.planning.planner import make_plan
 
@@ -117,7 +117,7 @@ def apply(file: Path, auto_approve: bool, parallelism: int | None, ref: str | No
     with ProviderSession(Path.cwd()) as session:
         if not is_plan_file(file):
             session.prelaunch(providers_named_in(file))  # plugins start while the host imports and parses
-        from benchhub.host.cli.render import show_plan
+        from benchhub.host.cli.plan_view import show_plan
         from benchhub.host.cli.run import run_plan
         from benchhub.host.planning.planner import load_plan, make_plan
 

@@ -1,8 +1,7 @@
-"""What `bh` prints: the plan table, the live progress of an apply, or their JSON events."""
+"""What `bh` prints on a terminal (rich): the plan table and the live progress of an apply."""
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 
@@ -12,51 +11,12 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from benchhub.host.executor.events import Event, JsonLinesSink
-from benchhub.host.planning.model import Plan, PlannedJob
+from benchhub.host.cli.plan_view import job_fields
+from benchhub.host.executor.events import Event
+from benchhub.host.planning.model import Plan
 
 
-def plan_event(plan: Plan) -> Event:
-    return Event(
-        "plan",
-        {
-            "jobs": [_job_fields(job, plan.currency) for job in plan.jobs],
-            "total_cost": round(plan.total_cost, 6),
-            "currency": plan.currency,
-            "budget": plan.budget,
-            "warnings": list(plan.warnings),
-        },
-    )
-
-
-def _job_fields(job: PlannedJob, currency: str) -> dict[str, Any]:
-    chosen = job.chosen
-    runner_up = job.runner_up
-    return {
-        "id": job.id,
-        "name": job.job.name,
-        "provider": chosen.provider if chosen else None,
-        "offer": chosen.offer.id if chosen else None,
-        "region": chosen.offer.region if chosen else None,
-        "instance_type": chosen.offer.instance_type if chosen else None,
-        "spot": chosen.offer.spot if chosen else None,
-        "estimated_cost": round(chosen.estimated_cost, 6) if chosen else None,
-        "currency": currency,
-        "runner_up": {
-            "provider": runner_up.provider,
-            "offer": runner_up.offer.id,
-            "estimated_cost": round(runner_up.estimated_cost, 6),
-            "why": runner_up.why,
-        }
-        if runner_up
-        else None,
-    }
-
-
-def show_plan(plan: Plan, *, as_json: bool) -> None:
-    if as_json:
-        JsonLinesSink(sys.stdout)(plan_event(plan))
-        return
+def show_plan(plan: Plan) -> None:
     console = Console()
     if not plan.jobs:
         console.print("No jobs to run.")
@@ -65,7 +25,7 @@ def show_plan(plan: Plan, *, as_json: bool) -> None:
     for column in ("job", "provider", "offer", "est. cost", "runner-up and why"):
         table.add_column(column, justify="right" if column == "est. cost" else "left", overflow="fold")
     for job in plan.jobs:
-        fields = _job_fields(job, plan.currency)
+        fields = job_fields(job, plan.currency)
         offer = " ".join(str(fields[k]) for k in ("instance_type", "region") if fields[k]) or str(
             fields["offer"]
         )
