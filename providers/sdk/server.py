@@ -73,6 +73,7 @@ def serve(
     try:
         endpoint = Endpoint(server, socket_dir, host_cert)
     except ListenError as e:
+        shutil.rmtree(socket_dir, ignore_errors=True)
         print(e, file=sys.stderr)
         sys.exit(1)
     server.start()
@@ -87,8 +88,11 @@ def serve(
             stop.set()
     health_servicer.enter_graceful_shutdown()
     close = getattr(provider, "close", None)
-    if callable(close):
-        close()
+    try:
+        if callable(close):
+            close()
+    except Exception:  # still stop serving and exit; the host reads the traceback from fd 2
+        traceback.print_exc(file=sys.__stderr__)
     sink.close()
     server.stop(STOP_GRACE_SECONDS).wait()
     endpoint.close()
