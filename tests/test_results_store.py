@@ -115,6 +115,8 @@ def test_store_list_and_compare_runs_refs_and_parameter_sets(executor: Executor)
     assert compare_sides(state, "latest~1", "latest").b.runs == (feature,)
     with pytest.raises(SelectorError, match="no run of ref 'nope'"):
         compare_sides(state, "nope", "main")
+    with pytest.raises(SelectorError, match="run 1 holds no paired job: give two sides"):
+        compare_sides(state, "1")
     with pytest.raises(SelectorError, match="run 1 has no results with size=7"):
         compare_sides(state, "1:size=7", "2")
 
