@@ -202,6 +202,16 @@ def test_release_kills_a_running_job(local: ProviderClient, wait_gone: WaitGone)
     assert wait_gone(pid)
 
 
+def test_cancelling_a_run_kills_the_job(local: ProviderClient, wait_gone: WaitGone) -> None:
+    allocation = allocate(local)
+    stream = local.run(allocation.id, sh("long", "exec sleep 300"))
+    events = iter(stream)
+    running = next(e for e in events if e.HasField("status") and e.status.status == pb.JOB_STATUS_RUNNING)
+    stream.cancel()
+    assert list(events) == []
+    assert wait_gone(int(running.status.message.split()[1]))
+
+
 def test_shutdown_leaves_no_process(install_plugin: InstallPlugin, wait_gone: WaitGone) -> None:
     path = install_plugin("local", "-m", "benchhub.providers.local.main")
     provider = launch("local", path.parent)
