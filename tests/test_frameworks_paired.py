@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import statistics
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,8 @@ def test_gobench_pairs_two_trees_and_tags_each_sample_with_its_side(tmp_path: Pa
     times = {side: [s.value for s in samples if s.side == side and s.metric == "time"] for side in "AB"}
     assert len(times["A"]) == len(times["B"]) == 4
     assert sorted({s.iteration for s in samples if s.side == "B"}) == [0, 1, 2, 3]
-    assert min(times["B"]) > 3 * max(times["A"])  # the naive search is far slower on 64 KiB
+    # the naive search is about ten times slower on 64 KiB; medians keep a busy machine's spikes out
+    assert statistics.median(times["B"]) > 3 * statistics.median(times["A"])
     assert {s.benchmark for s in samples} == {"Index/text=64k"}
 
 
