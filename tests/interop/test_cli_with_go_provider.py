@@ -36,6 +36,18 @@ job "check" {
 """
 
 
+def running(executable: Path) -> list[int]:
+    """Pids of the live processes running `executable`."""
+    pids = []
+    for exe in Path("/proc").glob("[0-9]*/exe"):
+        try:
+            if exe.resolve() == executable.resolve():
+                pids.append(int(exe.parent.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return pids
+
+
 def bh(project: Path, env: dict[str, str], *args: str) -> list[dict[str, Any]]:
     """Run `bh ARGS --json` in `project`; its JSON events."""
     done = subprocess.run(
@@ -63,3 +75,4 @@ def test_plan_and_apply_on_the_go_provider(go_bin: Path, tmp_path: Path, automtl
     assert all(e["cost"] > 0 for e in finished.values())  # billed at the Go catalog's prices
     [run] = [e for e in events if e["event"] == "run.finished"]
     assert (run["status"], run["passed"]) == ("passed", 2)
+    assert running(go_bin / "bh-provider-gocatalog") == []  # bh shut its provider down
