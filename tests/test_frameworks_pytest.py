@@ -30,6 +30,7 @@ def test_sort(benchmark, n):
 
 
 def test_real_pytest_with_junit_and_benchmark_json(tmp_path: Path) -> None:
+    pytest.importorskip("pytest_benchmark", reason="pytest-benchmark is a test dependency")
     (tmp_path / "test_demo.py").write_text(TESTS)
     attrs = {"benchmark": True, "python": sys.executable, "args": ["-q"]}
     assert frameworks.validate("pytest", attrs) == []
