@@ -8,6 +8,8 @@ memory from the job's rusage (the leader and every descendant it waited for).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import queue
 import resource
@@ -124,6 +126,8 @@ class Execution:
         return thread
 
     def _read(self, fd: int, stream: pb.LogChunk.Stream.ValueType) -> None:
+        with contextlib.suppress(OSError):  # larger pipe: fewer, larger chunks for a chatty job
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, READ_BYTES)
         try:
             while data := os.read(fd, READ_BYTES):
                 self._events.put(("log", (stream, data, _now())))
