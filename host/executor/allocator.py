@@ -34,8 +34,6 @@ WAIT_FOR_CAPACITY = "wait for capacity"
 class Cancelled(BenchHubError):
     """The run was interrupted."""
 
-    exit_code = 130
-
 
 class NoOfferLeft(BenchHubError):
     """Every offer of a job failed to allocate."""

@@ -72,9 +72,6 @@ class Executor:
             dict(clients), recorder, ArtifactStore(workdir / "artifacts"), workdir / "logs", self._cancelled
         )
 
-    def log_path(self, job_id: str) -> Path:
-        return self._jobs.log_path(job_id)
-
     def cancel(self) -> None:
         """Interrupt the run (safe from a signal handler): no new jobs, running ones cancelled."""
         self._cancelled.set()
@@ -163,10 +160,10 @@ class Executor:
             except BenchHubError as exc:
                 status = "cancelled" if isinstance(exc, Cancelled) else "error"
                 self._recorder.job_not_run(job.job, status, str(exc))
-                return self._finished(job, Attempt(status, None, 0.0, str(exc)), None)
+                return self._finished(job, Attempt(status, None, 0.0, str(exc)))
             result = self._attempt(job, lease, attempt)
             if result.status != "preempted" or attempt > job.retries or self._cancelled.is_set():
-                return self._finished(job, result, lease)
+                return self._finished(job, result)
             self._emit(
                 Event(
                     "job.retrying",
@@ -216,7 +213,7 @@ class Executor:
             return billed_cost(result.seconds, price, billing) / max(1, lease.users)
         return billed_cost(time.monotonic() - lease.since, price, billing)
 
-    def _finished(self, job: PlannedJob, result: Attempt, lease: Lease | None) -> Outcome:
+    def _finished(self, job: PlannedJob, result: Attempt) -> Outcome:
         cost = self._costs.get(job.id, 0.0)
         self._budget.settle(job.id, cost)
         outcome: Outcome = (

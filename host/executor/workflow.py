@@ -24,7 +24,7 @@ class Skip:
 
 
 class Workflow:
-    """Tracks each job's state; `next_ready()` and `finish()` drive the walk."""
+    """Tracks each job's state; `ready()`, `start()` and `finish()` drive the walk."""
 
     def __init__(self, jobs: Iterable[PlannedJob]) -> None:
         self.jobs = {job.id: job for job in jobs}
@@ -76,9 +76,6 @@ class Workflow:
 
     def unfinished(self) -> list[str]:
         return [j for j in self._order if self.state[j] not in FINAL]
-
-    def done(self) -> bool:
-        return not self.unfinished()
 
     def count(self, state: str) -> int:
         return sum(1 for s in self.state.values() if s == state)
