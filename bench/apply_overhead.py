@@ -23,10 +23,17 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
 ONE_JOB = 'job "noop" {\n  command = ["true"]\n}\n'
-MATRIX = (
-    'settings {\n  parallelism = 2\n}\n'
-    'job "noop" {\n  params {\n    i = [%s]\n  }\n  command = ["true"]\n}\n' % ", ".join(map(str, range(200)))
-)
+MATRIX = f"""
+settings {{
+  parallelism = 2
+}}
+job "noop" {{
+  params {{
+    i = [{", ".join(map(str, range(200)))}]
+  }}
+  command = ["true"]
+}}
+"""
 
 
 def timed(argv: list[str], cwd: Path) -> tuple[float, str]:
@@ -49,7 +56,8 @@ def main() -> None:
         project.mkdir()
         (project / "job.hcl").write_text(ONE_JOB)
         apply(project)  # warm the page cache and create the state
-        baseline = statistics.median(timed([sys.executable, "-c", "import grpc"], project)[0] for _ in range(repeat))
+        grpc_import = [sys.executable, "-c", "import grpc"]
+        baseline = statistics.median(timed(grpc_import, project)[0] for _ in range(repeat))
         overheads, walls = [], []
         for _ in range(repeat):
             wall, events = apply(project)
