@@ -14,7 +14,6 @@ import queue
 import signal
 import subprocess
 import threading
-import weakref
 from collections.abc import Callable, Mapping
 from typing import NoReturn
 
@@ -26,7 +25,7 @@ from benchhub.providers.sdk.processes import signal_group
 GRACE_SECONDS = 2.0
 HANDSHAKE_TIMEOUT_SECONDS = 10.0
 
-_live: weakref.WeakSet[PluginProcess] = weakref.WeakSet()
+_live: set[PluginProcess] = set()  # strong: a plugin nobody holds any more is still stopped at exit
 
 
 class PluginProcess:
