@@ -64,6 +64,7 @@ def test_plan_and_apply_on_the_go_provider(go_bin: Path, tmp_path: Path, automtl
     # asked for AutoMTLS, and go-plugin then serves TLS only, so a passing run proves the mode.
     (tmp_path / "job.hcl").write_text(JOB_FILE % ("-n" if automtls else "-z"))
     env = {**os.environ, "BH_PLUGIN_PATH": str(go_bin), "BH_PLUGIN_AUTOMTLS": "1" if automtls else "0"}
+    already_running = set(running(go_bin / "bh-provider-gocatalog"))
     [plan] = bh(tmp_path, env, "plan", "job.hcl")
     chosen = {job["id"]: (job["provider"], job["offer"]) for job in plan["jobs"]}
     assert chosen == {"hello": ("gocatalog", "go-1/medium"), "check": ("gocatalog", "go-1/small")}
@@ -75,4 +76,4 @@ def test_plan_and_apply_on_the_go_provider(go_bin: Path, tmp_path: Path, automtl
     assert all(e["cost"] > 0 for e in finished.values())  # billed at the Go catalog's prices
     [run] = [e for e in events if e["event"] == "run.finished"]
     assert (run["status"], run["passed"]) == ("passed", 2)
-    assert running(go_bin / "bh-provider-gocatalog") == []  # bh shut its provider down
+    assert set(running(go_bin / "bh-provider-gocatalog")) <= already_running  # bh stopped its providers
