@@ -53,6 +53,8 @@ def make_plan(job_file: Path, session: ProviderSession, *, ref: str | None) -> P
 
 def plan_config(config: Config, job_file: Path, session: ProviderSession, *, ref: str | None) -> Plan:
     """Snapshot the sources, gather offers, place the jobs; refuses a plan above the budget."""
+    if not config.jobs:
+        return Plan(job_file=str(job_file), job_file_digest=file_digest(job_file), jobs=[], ref=ref)
     session.start(provider_configs(config))
     _check_configs(config, session)
     project = Path.cwd()
