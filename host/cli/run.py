@@ -29,15 +29,18 @@ def run_plan(plan: Plan, session: ProviderSession, *, parallelism: int | None, a
         recorder = StateRecorder(state, run_id)
         workdir = state_path.parent / "runs" / str(run_id)
         width = parallelism or plan.parallelism
-        if as_json:
-            result = _execute(
-                plan, session, recorder, SerialSink(JsonLinesSink(sys.stdout)), run_id, workdir, width
-            )
-        else:
-            from benchhub.host.cli.render import ProgressDisplay
+        try:
+            if as_json:
+                sink = SerialSink(JsonLinesSink(sys.stdout))
+                result = _execute(plan, session, recorder, sink, run_id, workdir, width)
+            else:
+                from benchhub.host.cli.render import ProgressDisplay
 
-            with ProgressDisplay(len(plan.jobs)) as display:
-                result = _execute(plan, session, recorder, SerialSink(display), run_id, workdir, width)
+                with ProgressDisplay(len(plan.jobs)) as display:
+                    result = _execute(plan, session, recorder, SerialSink(display), run_id, workdir, width)
+        except KeyboardInterrupt:  # before the executor took over Ctrl-C: nothing was allocated yet
+            state.finish_run(run_id, "interrupted")
+            raise
         state.finish_run(run_id, result.status)
     return result.exit_code
 
