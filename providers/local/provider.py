@@ -6,12 +6,12 @@ import math
 import tempfile
 from collections.abc import Iterator
 from datetime import timedelta
-from importlib import metadata
 from pathlib import Path
 
 import grpc
 from google.protobuf import duration_pb2, json_format, timestamp_pb2
 
+import benchhub
 from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.provider.v1 import provider_pb2 as pb
 from benchhub.proto.provider.v1 import provider_pb2_grpc
@@ -56,7 +56,7 @@ class LocalProvider(provider_pb2_grpc.ProviderServicer):
     def GetSchema(self, request: pb.GetSchemaRequest, context: grpc.ServicerContext) -> pb.GetSchemaResponse:
         return pb.GetSchemaResponse(
             name="local",
-            version=metadata.version("benchhub"),
+            version=benchhub.__version__,
             protocol_version=wire.APP_PROTOCOL_VERSION,
             config=config.SCHEMA,
             capabilities=pb.Capabilities(
