@@ -109,16 +109,17 @@ class LocalProvider(provider_pb2_grpc.ProviderServicer):
             raise InvalidError(f"unknown offer {request.offer_id!r} (the local provider offers {OFFER_ID!r})")
         wanted = request.resources if request.HasField("resources") else self.share
         with self.ledger.claim(request, wanted, wait_seconds=self.settings.wait_seconds) as claim:
-            if claim.existing is None:
-                root = Path(tempfile.mkdtemp(prefix="bh-local-", dir=self.settings.workdir_root or None))
-                allocation = claim.allocation
-                allocation.region = allocation.zone = REGION
-                allocation.instance_type = f"local-{wanted.cpu:g}cpu"
-                allocation.price_per_hour.CopyFrom(pb.Money(amount=0.0, currency="USD"))
-                allocation.metadata.update({**machine.facts(), "workdir": str(root)})
-                claim.commit(Sandbox(root, wanted))
-            held = claim.existing or self.ledger.get(claim.allocation.id)
+            held = claim.existing or claim.commit(self._sandbox(claim.allocation))
         yield pb.AllocateEvent(allocation=held.allocation)
+
+    def _sandbox(self, allocation: pb.Allocation) -> Sandbox:
+        """A temp dir for a new allocation, whose facts go into the allocation."""
+        root = Path(tempfile.mkdtemp(prefix="bh-local-", dir=self.settings.workdir_root or None))
+        allocation.region = allocation.zone = REGION
+        allocation.instance_type = f"local-{allocation.resources.cpu:g}cpu"
+        allocation.price_per_hour.CopyFrom(pb.Money(amount=0.0, currency="USD"))
+        allocation.metadata.update({**machine.facts(), "workdir": str(root)})
+        return Sandbox(root, allocation.resources)
 
     def Run(self, request: pb.RunRequest, context: grpc.ServicerContext) -> Iterator[pb.RunEvent]:
         sandbox = self.ledger.get(request.allocation_id).handle
