@@ -157,13 +157,12 @@ class ProviderClient:
         process = self.process
         if process is not None and detail is None:
             if process.exited() or (code in _GONE and _exits_within(process, GRACE_SECONDS / 2)):
-                return PluginError(
-                    process.executable, f"{process.exit_description()} during {method}", process.output.tail()
-                )
+                problem = f"{process.exit_description()} during {method}"
+                return PluginError(process.executable, problem, process.stderr_tail())
             if code == grpc.StatusCode.DEADLINE_EXCEEDED:
                 process.stop()
                 problem = f"did not answer {method} within {self.call_timeout:g}s"
-                return PluginError(process.executable, problem, process.output.tail())
+                return PluginError(process.executable, problem, process.stderr_tail())
         return ProviderCallError(self.name, method, code, error.details() or code.name, detail)
 
     def _unary(self, method: str, call: Callable[..., T], request: Any) -> T:

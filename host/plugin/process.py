@@ -32,6 +32,7 @@ class PluginProcess:
     def __init__(self, executable: str, name: str, output: PluginOutput) -> None:
         self.executable, self.name, self.output = executable, name, output
         self.popen: subprocess.Popen[bytes] | None = None
+        self._stderr: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def start(
@@ -57,7 +58,7 @@ class PluginProcess:
             raise PluginError(self.executable, f"cannot be started: {e.strerror or e}") from e
         _live.add(self)
         assert self.popen.stdout is not None and self.popen.stderr is not None
-        self.output.pump(self.popen.stderr, stderr=True)
+        self._stderr = self.output.pump(self.popen.stderr, stderr=True)
         first_line: queue.Queue[str | None] = queue.Queue(1)
         threading.Thread(
             target=self._read_stdout, args=(first_line,), name=f"{self.name}-stdout", daemon=True
@@ -83,7 +84,13 @@ class PluginProcess:
     def fail(self, problem: str, *, error: type[PluginError] = PluginError) -> NoReturn:
         """Stop the process and raise `error` naming the executable, with the tail of its stderr."""
         self.stop()
-        raise error(self.executable, problem, self.output.tail())
+        raise error(self.executable, problem, self.stderr_tail())
+
+    def stderr_tail(self) -> str:
+        """The last lines of stderr; once the process has exited, including what it wrote last."""
+        if self._stderr is not None and self.exited():
+            self._stderr.join(GRACE_SECONDS / 2)
+        return self.output.tail()
 
     def exited(self) -> bool:
         return self.popen is not None and self.popen.poll() is not None
