@@ -24,6 +24,7 @@ from project import Project, finished, of_type
 pytest_plugins = ["cloud.fixtures"]
 
 INJECTING = Path(__file__).parent / "cloud" / "injecting_aws_provider.py"
+SECRET = "fake-secret-6c1f0e2b"  # moto accepts any key; this one is easy to look for
 PROVIDER = """
 provider "aws" {
   regions                   = ["us-east-1"]
@@ -52,7 +53,7 @@ class AwsProject(Project):
 
     @property
     def env(self) -> dict[str, str]:
-        env = super().env
+        env = {**super().env, "AWS_SECRET_ACCESS_KEY": SECRET}
         if self.inject:
             plugins = self.root / "plugins"
             plugins.mkdir(exist_ok=True)
@@ -94,6 +95,9 @@ job "hello" {
     logs = project.bh("logs", "hello")
     assert logs.returncode == 0 and "hello from the vm" in logs.stdout, logs.stderr
     assert benchhub_instances(moto) == []
+    written = [p for p in project.root.rglob("*") if p.is_file()]
+    assert any(p.parent.name == ".bh" for p in written)
+    assert not [p for p in written if SECRET.encode() in p.read_bytes()], "a credential was stored"
     assert ec2(moto).describe_key_pairs()["KeyPairs"] == []
 
 
