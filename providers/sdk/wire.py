@@ -81,9 +81,11 @@ def parse_versions(text: str) -> list[int]:
 
 
 def negotiate(host_versions: Iterable[int], plugin_versions: Iterable[int]) -> int:
-    """The highest version both sides speak; without one, the plugin's highest (the host then refuses)."""
-    common = set(host_versions) & set(plugin_versions)
-    return max(common) if common else max(plugin_versions)
+    """The highest version both sides speak; without one, the plugin's lowest, as go-plugin answers
+    (the host then refuses it)."""
+    offered = list(plugin_versions)
+    common = set(host_versions) & set(offered)
+    return max(common) if common else min(offered)
 
 
 def host_environment(versions: Iterable[int] = (APP_PROTOCOL_VERSION,)) -> Mapping[str, str]:
