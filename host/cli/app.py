@@ -44,7 +44,7 @@ def init(force: bool) -> int:
     return 0
 
 
-@cli.command()
+@cli.command(short_help="Parse and type-check a job file.")
 @job_file_argument
 def validate(job_file: Path) -> int:
     """Parse and type-check JOB_FILE (default job.hcl); errors as file:line:col, exit 2."""
@@ -55,7 +55,7 @@ def validate(job_file: Path) -> int:
     return 0
 
 
-@cli.command()
+@cli.command(short_help="Show what would run where, and what it costs.")
 @job_file_argument
 @click.option(
     "-out",
@@ -71,7 +71,7 @@ def validate(job_file: Path) -> int:
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help="Exit 0 when there is nothing to run, 2 on error, 3 when the plan has jobs to run.",
+    help="Exit 0 when there is nothing to run, 3 when the plan has jobs to run (1 or 2 on error).",
 )
 def plan(job_file: Path, out: Path | None, ref: str | None, as_json: bool, detailed_exitcode: bool) -> int:
     """Show each job of JOB_FILE with the chosen provider, offer and estimated cost."""
@@ -94,7 +94,7 @@ def plan(job_file: Path, out: Path | None, ref: str | None, as_json: bool, detai
     return 0
 
 
-@cli.command()
+@cli.command(short_help="Run a job file, or a plan saved by `bh plan -out`.")
 @click.argument("file", default=JOB_FILE, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Run without asking (required on a non-TTY).")
 @click.option("--parallelism", type=click.IntRange(min=1), help="Jobs running at once (default: settings).")
@@ -158,7 +158,7 @@ def logs(job: str, run: int | None, follow: bool) -> int:
     return 0
 
 
-@cli.group(invoke_without_command=True)
+@cli.group(invoke_without_command=True, short_help="Discovered providers, their schema, the lock file.")
 @click.pass_context
 def providers(ctx: click.Context) -> None:
     """Discovered providers (`list`, the default), their `schema`, and the checksum `lock` file."""
@@ -199,7 +199,7 @@ def providers_lock(job_file: Path) -> int:
     return 0
 
 
-@cli.command()
+@cli.command(short_help="Release orphaned allocations, reconcile the state.")
 @job_file_argument
 @click.option("--auto-approve", is_flag=True, help="Release orphans without asking.")
 def gc(job_file: Path, auto_approve: bool) -> int:
@@ -209,7 +209,7 @@ def gc(job_file: Path, auto_approve: bool) -> int:
     return collect_garbage(job_file, auto_approve=auto_approve)
 
 
-@cli.command()
+@cli.command(short_help="Parsed results and resource usage of a run.")
 @click.argument("run", required=False)
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
@@ -239,7 +239,7 @@ class _CompareCommand(click.Command):
         super().format_help_text(ctx, formatter)
 
 
-@cli.command(cls=_CompareCommand)
+@cli.command(cls=_CompareCommand, short_help="Compare two runs, refs or parameter sets.")
 @click.argument("a")
 @click.argument("b", required=False)
 @click.option(
@@ -274,7 +274,7 @@ def compare(a: str, b: str | None, alpha: float, fmt: str, fail_on_regression: f
     return compare_exit_code(comparison, fail_on_regression)
 
 
-@cli.command()
+@cli.command(short_help="Write an HTML report of a run or a comparison.")
 @click.argument("a")
 @click.argument("b", required=False)
 @click.option(
