@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 from benchhub.host.executor.allocator import TAG_PROJECT
 from benchhub.host.executor.events import JsonLinesSink, SerialSink
@@ -64,8 +66,21 @@ def _execute(
         parallelism=parallelism,
         extra_tags={TAG_PROJECT: project_tag(Path.cwd())},
     )
-    previous = signal.signal(signal.SIGINT, lambda *_: executor.cancel())
+    previous = signal.signal(signal.SIGINT, _first_cancels_second_forces(executor))
     try:
         return executor.run()
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _first_cancels_second_forces(executor: Executor) -> Callable[[int, FrameType | None], None]:
+    """Ctrl-C cancels the run cleanly; a second Ctrl-C stops waiting (what is left, `bh gc` finds)."""
+    pressed = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        pressed.append(signum)
+        if len(pressed) > 1:
+            raise KeyboardInterrupt
+        executor.cancel()
+
+    return handler

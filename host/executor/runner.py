@@ -91,24 +91,28 @@ class Executor:
         )
         queue: list[PlannedJob] = []
         running: dict[Future[Outcome], PlannedJob] = {}
+        pool = ThreadPoolExecutor(self._parallelism, thread_name_prefix="bh-job")
         try:
-            with ThreadPoolExecutor(self._parallelism, thread_name_prefix="bh-job") as pool:
-                while True:
-                    if not self._cancelled.is_set():
+            while True:
+                if not self._cancelled.is_set():
+                    queue.extend(self._decide())
+                    while queue and len(running) < self._parallelism:
+                        job = queue.pop(0)
+                        if self._admit(job):
+                            self._workflow.start(job.id)
+                            running[pool.submit(self._execute, job)] = job
                         queue.extend(self._decide())
-                        while queue and len(running) < self._parallelism:
-                            job = queue.pop(0)
-                            if self._admit(job):
-                                self._workflow.start(job.id)
-                                running[pool.submit(self._execute, job)] = job
-                            queue.extend(self._decide())
-                    if not running:
-                        break
-                    done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        self._workflow.finish(running.pop(future).id, future.result())
-        finally:
+                if not running:
+                    break
+                done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._workflow.finish(running.pop(future).id, future.result())
+        except BaseException:  # a forced stop (a second Ctrl-C): do not wait for stuck calls
+            pool.shutdown(wait=False, cancel_futures=True)
             self._allocator.release_all()
+            raise
+        pool.shutdown()
+        self._allocator.release_all()
         for job_id in self._workflow.unfinished():
             self._not_run(self._workflow.jobs[job_id], "cancelled", "interrupted")
         return self._finish(time.monotonic() - started)
