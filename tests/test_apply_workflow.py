@@ -91,3 +91,7 @@ job "sum" {
     code, events = project.apply_json()
     assert code == 0 and finished(events) == {"sum[n=3]": "passed", "sum[n=4]": "passed"}
     assert project.bh("logs", "sum[n=4]").stdout == "8\n"
+    results = json.loads(project.bh("results", "--json").stdout)
+    environments = [job["environment"] for job in results["jobs"]]
+    assert all(e["provider"] == "local" and e["cores"] for e in environments)
+    assert [job["params"] for job in results["jobs"]] == [{"n": "3"}, {"n": "4"}]

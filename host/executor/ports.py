@@ -59,6 +59,9 @@ class Recorder(Protocol):
         snapshot_digest: str,
     ) -> int: ...
 
+    def job_environment(self, row: int, provider: str, allocation: pb.Allocation) -> None:
+        """Where the job runs (the allocation's facts), stored beside its results."""
+
     def job_sample(self, row: int, sample: pb.ResourceSample) -> None: ...
 
     def job_finished(

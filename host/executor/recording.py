@@ -90,6 +90,11 @@ class StateRecorder:
         )
         return row
 
+    def job_environment(self, row: int, provider: str, allocation: pb.Allocation) -> None:
+        from benchhub.host.results.environment import environment_of
+
+        self._state.set_environment(row, environment_of(provider, allocation))
+
     def job_sample(self, row: int, sample: pb.ResourceSample) -> None:
         record = ResourceSample(
             t=time.time(),

@@ -189,6 +189,7 @@ class Executor:
             str(self._jobs.log_path(job.id)),
             job.snapshot_digest,
         )
+        self._recorder.job_environment(row, choice.provider, lease.allocation)
         self._emit(
             Event(
                 "job.started",
