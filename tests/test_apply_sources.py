@@ -67,8 +67,10 @@ def test_unchanged_source_reuses_its_snapshot(project: Project) -> None:
     assert len(digests) == 1 and len(list((project.root / ".bh" / "snapshots").glob("*.tar"))) == 1
 
 
-def test_saved_plan_is_refused_after_a_source_change(project: Project) -> None:
+def test_saved_plan_runs_while_its_source_is_unchanged_and_is_refused_after(project: Project) -> None:
     assert project.bh("plan", "-out", "p.bhplan").returncode == 0
+    code, events = project.apply_json("p.bhplan")
+    assert code == 0 and finished(events) == {"show": "passed"}
     (project.root / "version.txt").write_text("changed\n")
     done = project.bh("apply", "--auto-approve", "p.bhplan")
     assert done.returncode == 2 and "changed since this plan was made" in done.stderr

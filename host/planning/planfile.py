@@ -78,12 +78,16 @@ def read_plan(path: Path) -> Plan:
     )
 
 
-def check_unchanged(plan: Plan, path: Path, current_sources: dict[str, str]) -> None:
-    """Refuse a plan whose job file or sources changed since it was saved."""
+def check_job_file(plan: Plan, path: Path) -> None:
+    """Refuse a plan whose job file changed since it was saved."""
     job_file = Path(plan.job_file)
     if not job_file.is_file() or file_digest(job_file) != plan.job_file_digest:
         raise StalePlanError(f"{path}: {plan.job_file} changed since this plan was made; run `bh plan` again")
-    changed = sorted(src for src, digest in plan.sources.items() if current_sources.get(src) != digest)
+
+
+def check_sources(plan: Plan, path: Path, current: dict[str, str]) -> None:
+    """Refuse a plan whose sources (`current`: the same keys, digests taken now) changed."""
+    changed = sorted(src for src, digest in plan.sources.items() if current.get(src) != digest)
     if changed:
         raise StalePlanError(
             f"{path}: source {', '.join(changed)} changed since this plan was made; run `bh plan` again"

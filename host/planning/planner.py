@@ -13,7 +13,7 @@ from benchhub.host.planning.jobfile import load_workflow
 from benchhub.host.planning.model import InputRef, Plan, PlannedJob, SpotMode
 from benchhub.host.planning.offers import gather_offers
 from benchhub.host.planning.placing import place_levels
-from benchhub.host.planning.planfile import check_unchanged, file_digest, read_plan
+from benchhub.host.planning.planfile import check_job_file, check_sources, file_digest, read_plan
 from benchhub.host.planning.providers import ProviderSession
 from benchhub.host.planning.sources import Sources
 from benchhub.host.snapshot import Snapshot
@@ -113,12 +113,12 @@ def plan_config(config: Config, job_file: Path, session: ProviderSession, *, ref
 def load_plan(path: Path, session: ProviderSession) -> Plan:
     """A saved plan, refused when its job file or a source changed; starts its providers."""
     plan = read_plan(path)
-    check_unchanged(plan, path, {})  # the job file first: it says which sources there are
+    check_job_file(plan, path)  # first: the job file says which sources there are
     config = load_workflow(Path(plan.job_file))
     sources = Sources(Path.cwd(), plan.ref)
     for spec in config.jobs:
         sources.snapshot_of(Path(plan.job_file), spec)
-    check_unchanged(plan, path, sources.digests())
+    check_sources(plan, path, sources.digests())
     session.start({name: cfg for name, cfg in provider_configs(config).items() if name in plan.providers})
     return plan
 
