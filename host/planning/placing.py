@@ -108,7 +108,7 @@ class _Placer:
         placement = place([to_demand(s) for s in batch], self.offers, self.policy, history=self.history)
         self.placed.currency = placement.currency
         for unplaced in placement.unplaced:
-            if not unplaced.capacity_only:
+            if not unplaced.capacity_only or len(batch) == 1:  # alone it has all the capacity there is
                 spec = self.specs[unplaced.job_id]
                 raise UnplaceableError(f"{spec.position}: job {spec.id}: {unplaced.reason}")
         for job_id, where in placement.jobs.items():
