@@ -230,6 +230,7 @@ class SshRemote:
         timeout = job.timeout.ToTimedelta().total_seconds() if job.HasField("timeout") else None
         deadline = None if not timeout else started + timeout
         ending: pb.RunEvent | None = None
+        getter: asyncio.Future[pb.RunEvent] | None = None
         try:
             while ending is None:
                 left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
@@ -251,12 +252,12 @@ class SshRemote:
                         pb.EXIT_STATUS_TIMED_OUT, time.monotonic() - started, f"timed out after {timeout:g}s"
                     )
         finally:
-            watch.cancel()
             if not done.done():
                 await _kill_group(connection, pid_file)
                 process.close()
-            for pump in pumps:
-                pump.cancel()
+            for pending in (getter, watch, done, *pumps):
+                if pending is not None:
+                    pending.cancel()
         yield ending
 
     @staticmethod
