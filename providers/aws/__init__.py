@@ -1,0 +1,1 @@
+"""The aws provider: a VM per job on EC2 (see README.md)."""
