@@ -9,37 +9,10 @@ from benchhub.proto.job.v1 import job_pb2
 from benchhub.providers.docker.config import DockerConfig
 from benchhub.providers.docker.images import WORKDIR
 from benchhub.providers.sdk.errors import InvalidError
+from benchhub.providers.sdk.parameters import apply_parameters
 
 Target = job_pb2.Parameter.Target
-
-
-def value_text(value: job_pb2.Value) -> str:
-    kind = value.WhichOneof("kind")
-    if kind == "bool_value":
-        return "true" if value.bool_value else "false"
-    if kind is None:
-        return ""
-    return str(getattr(value, kind))
-
-
-def apply_parameters(job: job_pb2.Job) -> tuple[list[str], dict[str, str], dict[str, str]]:
-    """argv, env and sysctls with the job's parameters applied: ARGUMENT appends `key value` (or the
-    bare value when the key is empty), ENV sets `key` (or the name), SYSTEM sets a namespaced sysctl."""
-    argv, env, sysctls = list(job.command), dict(job.env), {}
-    for parameter in job.parameters:
-        text = value_text(parameter.value)
-        if parameter.target == Target.TARGET_ARGUMENT:
-            argv.extend([parameter.key, text] if parameter.key else [text])
-        elif parameter.target == Target.TARGET_ENV:
-            env[parameter.key or parameter.name] = text
-        elif parameter.target == Target.TARGET_SYSTEM:
-            sysctls[parameter.key or parameter.name] = text
-        else:
-            raise InvalidError(
-                f"parameter {parameter.name!r}: the docker provider applies parameters as arguments, "
-                "env vars or system settings, not as config files"
-            )
-    return argv, env, sysctls
+PARAMETER_TARGETS = (Target.TARGET_ARGUMENT, Target.TARGET_ENV, Target.TARGET_SYSTEM)
 
 
 def working_dir(job: job_pb2.Job) -> str:
@@ -64,19 +37,19 @@ def create_arguments(
     limit: job_pb2.Resources,
     container_labels: dict[str, str],
 ) -> dict[str, Any]:
-    argv, env, sysctls = apply_parameters(job)
+    applied = apply_parameters(job, "docker", PARAMETER_TARGETS)
     arguments: dict[str, Any] = {
         "image": image,
-        "command": argv or None,
-        "environment": env,
+        "command": applied.argv or None,
+        "environment": applied.env,
         "working_dir": working_dir(job),
         "labels": container_labels,
         "network_mode": config.network if job.network else "none",
         "pids_limit": config.pids_limit,
         "detach": True,
     }
-    if sysctls:
-        arguments["sysctls"] = sysctls
+    if applied.system:
+        arguments["sysctls"] = applied.system  # namespaced sysctls, set inside the container only
     if limit.cpu:
         arguments["nano_cpus"] = int(limit.cpu * 1e9)
     if limit.memory_bytes:

@@ -1,18 +1,20 @@
 """One job as a process group on this machine, turned into a stream of RunEvents.
 
 The job starts in its own process group and working directory; stdout and stderr are streamed as
-timestamped chunks, resource samples come from a pluggable `Sampler`, the timeout (and a cancel)
-kills the whole group, and the last event is the Exit with wall, user and system time and the peak
-memory from the job's rusage (the leader and every descendant it waited for).
+timestamped chunks, resource samples come from the job's `Metering` (its cgroup, else /proc), the
+timeout (and a cancel) kills the whole group, and the last event is the Exit with wall, user and
+system time and the peak memory, as the metering measured them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import queue
 import resource
+import shutil
 import signal
 import subprocess
 import threading
@@ -25,7 +27,7 @@ from google.protobuf import timestamp_pb2
 
 from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.provider.v1 import provider_pb2 as pb
-from benchhub.providers.local.sampling import Sampler, procfs_sampler
+from benchhub.providers.local.metering import Metering
 from benchhub.providers.sdk.processes import signal_group
 
 READ_BYTES = 256 << 10
@@ -44,15 +46,12 @@ class Execution:
     """A started job. `events()` streams it to the end; `kill(status)` may be called from any thread."""
 
     def __init__(
-        self, job: job_pb2.Job, workdir: Path, env: Mapping[str, str], sampler: Sampler = procfs_sampler
+        self, job: job_pb2.Job, argv: list[str], workdir: Path, env: Mapping[str, str], metering: Metering
     ) -> None:
-        self.job, self.sampler = job, sampler
-        # A child's ru_maxrss starts at its parent's high-water mark (Linux keeps it across exec), so
-        # a job's own rusage peak is only trusted above this provider's; below, sampled peaks stand in.
-        self.parent_peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        self.sampled_peak = 0
+        self.job, self.metering = job, metering
+        _require_executable(argv[0], workdir, env)
         self.popen = subprocess.Popen(
-            list(job.command),
+            metering.command(argv),
             cwd=workdir,
             env=dict(env),
             stdin=subprocess.DEVNULL,
@@ -84,10 +83,10 @@ class Execution:
             self._thread(self._read, self.popen.stderr.fileno(), Stream.STREAM_STDERR),
         ]
         self._thread(self._wait)
-        stop_sampling = self.sampler(self.pgid, lambda sample: self._events.put(("sample", sample)))
+        self.metering.start(self.pgid, lambda sample: self._events.put(("sample", sample)))
         timeout = self.job.timeout.ToTimedelta().total_seconds() if self.job.HasField("timeout") else 0.0
         deadline = self.started + timeout if timeout > 0 else None
-        open_streams, exit_event, drain_until = len(readers), None, None
+        open_streams, exit_event, final_sample, drain_until = len(readers), None, None, None
         try:
             while open_streams or exit_event is None:
                 wait = _until(deadline, drain_until)
@@ -103,20 +102,23 @@ class Execution:
                     stream, data, stamp = payload
                     yield pb.RunEvent(time=stamp, log=pb.LogChunk(stream=stream, data=data))
                 elif kind == "sample":
-                    self.sampled_peak = max(self.sampled_peak, payload.memory_peak_bytes)
                     yield pb.RunEvent(time=_now(), sample=payload)
                 elif kind == "eof":
                     open_streams -= 1
                 else:
-                    exit_event, deadline = self._exit(*payload), None
+                    (exit_event, final_sample), deadline = self._exit(*payload), None
                     signal_group(self.pgid, signal.SIGKILL)  # what the job left running in its group
                     drain_until = time.monotonic() + DRAIN_SECONDS
             assert exit_event is not None
+            if final_sample is not None:
+                yield pb.RunEvent(time=_now(), sample=final_sample)
             yield pb.RunEvent(time=_now(), exit=exit_event)
         finally:
-            stop_sampling()
             if exit_event is None:
                 self.kill(pb.EXIT_STATUS_CANCELLED)
+                threading.Timer(KILL_GRACE_SECONDS, self.metering.close).start()  # after the grace
+            else:
+                self.metering.close()
             for stream in (self.popen.stdout, self.popen.stderr):
                 stream.close()
 
@@ -140,28 +142,33 @@ class Execution:
         self.popen.returncode = os.waitstatus_to_exitcode(status)
         self._events.put(("exit", (status, usage)))
 
-    def _exit(self, status: int, usage: resource.struct_rusage) -> pb.Exit:
+    def _exit(self, status: int, usage: resource.struct_rusage) -> tuple[pb.Exit, pb.ResourceSample | None]:
         code = os.waitstatus_to_exitcode(status)
-        exit = pb.Exit(
-            wall_seconds=time.monotonic() - self.started,
-            user_seconds=usage.ru_utime,
-            sys_seconds=usage.ru_stime,
-        )
-        trusted = usage.ru_maxrss > self.parent_peak_kib
-        exit.peak_memory_bytes = usage.ru_maxrss * 1024 if trusted else self.sampled_peak
+        exit = pb.Exit(wall_seconds=time.monotonic() - self.started)
         if code < 0:
             exit.signal = -code
             exit.message = f"killed by signal {signal.Signals(-code).name}"
         else:
             exit.exit_code = code
+        final_sample = self.metering.finish(exit, usage)  # may tell an OOM kill
         if self.killed_as is not None:
             exit.status = self.killed_as
             timeout = self.job.timeout.ToTimedelta().total_seconds()
             if self.killed_as == pb.EXIT_STATUS_TIMED_OUT:
                 exit.message = f"timed out after {timeout:g}s; the job's process group was killed"
-        else:
+        elif exit.status == pb.EXIT_STATUS_UNSPECIFIED:
             exit.status = pb.EXIT_STATUS_SUCCEEDED if code == 0 else pb.EXIT_STATUS_FAILED
-        return exit
+        return exit, final_sample
+
+
+def _require_executable(program: str, workdir: Path, env: Mapping[str, str]) -> None:
+    """Raise what exec would (file not found, permission denied) before a wrapper hides it."""
+    search = env.get("PATH", os.defpath)
+    path = str(workdir / program) if "/" in program else shutil.which(program, path=search)
+    if path is None or not os.path.isfile(path):
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), program)
+    if not os.access(path, os.X_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), program)
 
 
 def _until(*moments: float | None) -> float | None:

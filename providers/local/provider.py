@@ -16,8 +16,8 @@ from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.provider.v1 import provider_pb2 as pb
 from benchhub.proto.provider.v1 import provider_pb2_grpc
 from benchhub.providers.local import config, machine
-from benchhub.providers.local.sampling import Sampler, procfs_sampler
 from benchhub.providers.local.sandbox import Sandbox
+from benchhub.providers.local.sysctl import SystemSettings
 from benchhub.providers.sdk import wire
 from benchhub.providers.sdk.capacity import describe
 from benchhub.providers.sdk.collector import collect_outputs
@@ -44,8 +44,8 @@ def _fits(want: job_pb2.Resources, have: job_pb2.Resources) -> bool:
 
 
 class LocalProvider(provider_pb2_grpc.ProviderServicer):
-    def __init__(self, sampler: Sampler = procfs_sampler) -> None:
-        self.sampler = sampler
+    def __init__(self) -> None:
+        self.system = SystemSettings()
         self._configure(config.LocalConfig())
 
     def _configure(self, settings: config.LocalConfig) -> None:
@@ -131,13 +131,14 @@ class LocalProvider(provider_pb2_grpc.ProviderServicer):
             yield _status(pb.JOB_STATUS_PREPARING, "staging inputs")
             try:
                 workdir = sandbox.prepare(job)
-                execution = sandbox.start(job, workdir, self.sampler)
+                execution = sandbox.start(job, workdir, self.settings.cgroups, self.system)
             except (ProviderError, OSError) as e:
                 message = e.message if isinstance(e, ProviderError) else f"cannot start {job.command[0]}: {e}"
                 yield pb.RunEvent(time=_now(), exit=pb.Exit(status=pb.EXIT_STATUS_ERROR, message=message))
                 return
             context.add_callback(lambda: execution.kill(pb.EXIT_STATUS_CANCELLED))
-            yield _status(pb.JOB_STATUS_RUNNING, f"pid {execution.pgid} in {workdir}")
+            metrics = f"resource metrics: {execution.metering.description}"
+            yield _status(pb.JOB_STATUS_RUNNING, f"pid {execution.pgid} in {workdir}; {metrics}")
             yield from execution.events()
         finally:
             sandbox.finished(job)

@@ -25,7 +25,7 @@ def inside(root: Path, relative: str) -> Path:
     """`root / relative`, refusing a path that leaves `root`."""
     target = (root / relative).resolve()
     if not target.is_relative_to(root.resolve()):
-        raise InvalidError(f"artifact path {relative!r} leaves the job's working directory")
+        raise InvalidError(f"path {relative!r} leaves the job's working directory")
     return target
 
 

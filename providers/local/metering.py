@@ -1,0 +1,188 @@
+"""How a local job's resource use is measured.
+
+With a cgroup of its own (`CgroupMetering`: the provider runs as root with writable cgroups) the job
+is limited to its cpu/memory, sampled at 10 Hz by fastmonitor, and its Exit carries the cgroup's exact
+peak memory, CPU time and OOM kills. Otherwise (`RusageMetering`) /proc is sampled once a second and
+the Exit carries the job's rusage, which misses short jobs' peaks; `description` says which one ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+from benchhub.proto.job.v1 import job_pb2
+from benchhub.proto.provider.v1 import provider_pb2 as pb
+from benchhub.providers.local.sampling import procfs_sampler
+from benchhub.providers.sdk.fastmonitor import JobCgroup, Limits, Monitor, Sample, create_job_cgroup
+from benchhub.providers.sdk.fastmonitor.reader import flat_keyed
+
+Emit = Callable[[pb.ResourceSample], None]
+RUSAGE = "rusage"
+_ENTER_THEN_EXEC = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+
+
+class Metering(Protocol):
+    description: str  # "cgroup-v1", or "rusage (<why no cgroup>)"
+
+    def command(self, argv: list[str]) -> list[str]:
+        """The command line that runs `argv` measured this way."""
+
+    def start(self, pgid: int, emit: Emit) -> None:
+        """Start sampling the job (process group `pgid`), handing each sample to `emit`."""
+
+    def finish(self, exit: pb.Exit, usage: resource.struct_rusage) -> pb.ResourceSample | None:
+        """Fill `exit`'s CPU time and peak memory (and OOM kill) once the job's leader was reaped;
+        returns the final sample, which no `emit` repeats."""
+
+    def close(self) -> None:
+        """Stop sampling and free what the job held (kills what is left of it); idempotent."""
+
+
+class CgroupMetering:
+    def __init__(self, cgroup: JobCgroup, memory_limit: int | None) -> None:
+        self.cgroup, self.memory_limit = cgroup, memory_limit
+        self.description = f"cgroup-v{cgroup.location.version}"
+        self.monitor: Monitor | None = None
+        self._emit: Emit | None = None
+        self._closed = threading.Lock()
+
+    def command(self, argv: list[str]) -> list[str]:
+        # The job's first process moves itself in before it execs the job: a Python `preexec_fn`
+        # would run in a fork of this multi-threaded gRPC server, which can crash the child.
+        procs = [str(directory / "cgroup.procs") for directory in self.cgroup.location.dirs.values()]
+        return ["/bin/sh", "-c", _ENTER_THEN_EXEC, "bh-enter-cgroup", *procs, "--", *argv]
+
+    def start(self, pgid: int, emit: Emit) -> None:
+        self._emit = emit
+        self.monitor = Monitor(self.cgroup.reader(), on_sample=self._forward).start()
+
+    def _forward(self, sample: Sample) -> None:
+        emit = self._emit
+        if emit is not None:
+            emit(sample.to_proto())
+
+    def finish(self, exit: pb.Exit, usage: resource.struct_rusage) -> pb.ResourceSample | None:
+        self._emit = None
+        assert self.monitor is not None
+        final = self.monitor.sample_now() or self.monitor.last
+        if final is not None:
+            exit.user_seconds, exit.sys_seconds = _split(final.cpu_seconds, _user_and_system(self.cgroup))
+        exit.peak_memory_bytes = max(self.monitor.peak_memory_bytes, final.memory_peak_bytes if final else 0)
+        kills = _oom_kills(self.cgroup)
+        if kills:  # as docker does: any process of the job killed for want of memory
+            exit.status = pb.EXIT_STATUS_OOM_KILLED
+            limit = f" at its {self.memory_limit / 2**20:g} MiB limit" if self.memory_limit else ""
+            peak = f"peak {exit.peak_memory_bytes / 2**20:.1f} MiB"
+            exit.message = f"out of memory{limit}: the kernel killed {kills} of the job's processes ({peak})"
+        return final.to_proto() if final else None
+
+    def close(self) -> None:
+        if not self._closed.acquire(blocking=False):
+            return
+        if self.monitor is not None:
+            self.monitor.stop()
+        _kill_members(self.cgroup)
+        try:
+            self.cgroup.remove()
+        except OSError as e:
+            print(f"local provider: cannot remove the job cgroup {e.filename}: {e.strerror}", file=sys.stderr)
+
+
+class RusageMetering:
+    def __init__(self, why_no_cgroup: str) -> None:
+        self.description = f"{RUSAGE} ({why_no_cgroup})"
+        # A child's ru_maxrss starts at its parent's high-water mark (Linux keeps it across exec), so
+        # a job's own rusage peak is only trusted above this provider's; below, sampled peaks stand in.
+        self.parent_peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        self.sampled_peak = 0
+        self._stop: Callable[[], None] | None = None
+
+    def command(self, argv: list[str]) -> list[str]:
+        return argv
+
+    def start(self, pgid: int, emit: Emit) -> None:
+        def record(sample: pb.ResourceSample) -> None:
+            self.sampled_peak = max(self.sampled_peak, sample.memory_peak_bytes)
+            emit(sample)
+
+        self._stop = procfs_sampler(pgid, record)
+
+    def finish(self, exit: pb.Exit, usage: resource.struct_rusage) -> pb.ResourceSample | None:
+        self.close()
+        exit.user_seconds, exit.sys_seconds = usage.ru_utime, usage.ru_stime
+        trusted = usage.ru_maxrss > self.parent_peak_kib
+        exit.peak_memory_bytes = usage.ru_maxrss * 1024 if trusted else self.sampled_peak
+        cpu = usage.ru_utime + usage.ru_stime
+        return pb.ResourceSample(cpu_seconds=cpu, memory_peak_bytes=exit.peak_memory_bytes, source=RUSAGE)
+
+    def close(self) -> None:
+        if self._stop is not None:
+            self._stop()
+
+
+_fallback_reasons_told: set[str] = set()
+
+
+def metering_for(name: str, resources: job_pb2.Resources, cgroups: bool) -> Metering:
+    """A cgroup for job `name` limited to `resources` when `cgroups` is on and one can be made here;
+    else rusage, telling the provider's log why (once per reason)."""
+    if not cgroups:
+        return RusageMetering("cgroups = false in the local provider's configuration")
+    memory = resources.memory_bytes or None
+    limits = Limits(memory_bytes=memory, cpus=resources.cpu or None)
+    cgroup, why_not = create_job_cgroup(name, limits)
+    if cgroup is not None:
+        return CgroupMetering(cgroup, memory)
+    metering = RusageMetering(f"no writable cgroup: {why_not}")
+    if why_not not in _fallback_reasons_told:
+        _fallback_reasons_told.add(why_not)
+        print(f"local provider: resource metrics: {metering.description}", file=sys.stderr)
+    return metering
+
+
+def _cgroup_numbers(cgroup: JobCgroup, controller: str, name: str) -> dict[str, int]:
+    """`key value` lines of one of the job cgroup's files ({} when the kernel has no such file)."""
+    location = cgroup.location
+    directory = location.dirs["unified" if location.version == 2 else controller]
+    try:
+        return flat_keyed((directory / name).read_text())
+    except OSError:
+        return {}
+
+
+def _user_and_system(cgroup: JobCgroup) -> tuple[int, int]:
+    """The kernel's user and system CPU time of the cgroup, in its own (tick-grained) units."""
+    if cgroup.location.version == 2:
+        stat = _cgroup_numbers(cgroup, "cpu", "cpu.stat")
+        return stat.get("user_usec", 0), stat.get("system_usec", 0)
+    stat = _cgroup_numbers(cgroup, "cpuacct", "cpuacct.stat")
+    return stat.get("user", 0), stat.get("system", 0)
+
+
+def _split(total: float, user_and_system: tuple[int, int]) -> tuple[float, float]:
+    """The exact CPU seconds `total` split into user and system time in the kernel's proportion."""
+    user, system = user_and_system
+    share = user / (user + system) if user + system else 1.0
+    return total * share, total * (1 - share)
+
+
+def _oom_kills(cgroup: JobCgroup) -> int:
+    """How many of the cgroup's processes the kernel killed for want of memory."""
+    name = "memory.events" if cgroup.location.version == 2 else "memory.oom_control"
+    return _cgroup_numbers(cgroup, "memory", name).get("oom_kill", 0)
+
+
+def _kill_members(cgroup: JobCgroup) -> None:
+    """SIGKILL whatever still runs in the cgroup (processes that left the job's process group)."""
+    procs = next(iter(cgroup.location.dirs.values())) / "cgroup.procs"
+    with contextlib.suppress(OSError):
+        for pid in procs.read_text().split():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGKILL)
