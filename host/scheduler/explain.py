@@ -26,6 +26,14 @@ def shortfall(job: JobDemand, offer: Offer) -> str:
     return "no room left"
 
 
+def _capacity(job: JobDemand, offer: Offer) -> str:
+    if offer.capacity == 0:
+        return "none available"
+    if 0 < offer.capacity < job.nodes and not offer.shareable:
+        return f"{offer.capacity} available, needs {job.nodes}"
+    return "used by other jobs of this plan"
+
+
 def rejection(reason: RejectReason, job: JobDemand, offer: Offer) -> str:
     """Why `offer` cannot host `job`, in one line."""
     c = job.constraints
@@ -36,7 +44,7 @@ def rejection(reason: RejectReason, job: JobDemand, offer: Offer) -> str:
         if c.max_price is not None
         else "",
         RejectReason.ARCH_MISMATCH: f"{offer.resources.arch}, job needs {job.resources.arch}",
-        RejectReason.NO_CAPACITY: "none available" if offer.capacity == 0 else "used by other jobs of this plan",
+        RejectReason.NO_CAPACITY: _capacity(job, offer),
         RejectReason.TOO_SMALL: shortfall(job, offer),
     }.get(reason, "")
     return f"{reason.value}: {detail}" if detail else reason.value

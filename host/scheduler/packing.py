@@ -5,9 +5,9 @@ costs for that long; a job left alone costs its solo cost (its cheapest feasible
 
 - `first_fit` (linear, any size): jobs longest first; each joins the recently opened bin where
   it adds the least cost (the bin may move up to a larger type) if that is below its solo cost.
-- `best_bins` (small problems): repeatedly the longest job left leads a bin; for each type able to
-  hold it the bin is filled with the jobs worth most per share of that type; the type saving most
-  over solo costs wins.
+- `best_bins` (small problems): repeatedly one of the longest jobs left leads a bin (the bin may
+  take only jobs not longer); for each type able to hold the leader the bin is filled with the jobs
+  worth most per share of that type; the leader and type saving most over solo costs win.
 - `improve` (small problems): moves single jobs between bins (or out alone) and merges bins
   while that saves.
 
@@ -30,6 +30,8 @@ WINDOW = 16
 THOROUGH_LIMIT = 120
 """Jobs up to which `best_bins` and `improve` run too."""
 MAX_SWEEPS = 50
+LEADERS = 6
+"""`best_bins` tries each of the longest jobs left as the next bin's leader."""
 EPS = 1e-12
 
 
@@ -196,18 +198,16 @@ class _Packer:
         return b.content, shape_cost, np.minimum(shape_offer, len(self.caps) - 1)
 
     def best_bins(self, order: Ints) -> list[Bin]:
-        j = self.jobs
         left = order.tolist()
         bins: list[Bin] = []
         while left:
-            leader, rest = left[0], np.asarray(left[1:], dtype=np.int64)
-            saving, members = self._fullest(leader, rest)
-            if len(rest) > 1 and len(members) > 1:  # would the next job lead a better bin without this one?
-                next_saving, _ = self._fullest(int(rest[0]), rest[1:])
-                if next_saving > saving + EPS:
-                    members = [leader]
-            bins.append(self._bin_of(members))
-            taken = set(members)
+            best: tuple[float, list[int]] = (0.0, [left[0]])
+            for k, leader in enumerate(left[:LEADERS]):
+                found = self._fullest(leader, np.asarray(left[k + 1 :], dtype=np.int64))
+                if found[0] > best[0] + EPS:
+                    best = found
+            bins.append(self._bin_of(best[1]))
+            taken = set(best[1])
             left = [r for r in left if r not in taken]
         return bins
 

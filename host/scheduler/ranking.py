@@ -123,6 +123,8 @@ class _Columns:
 
 def _choose(r: _Columns, block: Ints, key: Floats, cost: Floats, feasible: Bools, base: Codes) -> None:
     """Fill `r` for the jobs `block`; `base` is their (jobs x offers) non-size reject codes."""
+    if not key.shape[1]:
+        return
     rows = np.arange(len(block))
     top = top_k(key, r.alternatives.shape[1] + 1)
     best = top[:, 0]
