@@ -1,8 +1,8 @@
-"""Resource samples of a running job's process group, read from /proc.
+"""Resource samples of a running job's process group, read from /proc: what the local provider
+measures when the job has no cgroup of its own.
 
-A sampler is one call: ``stop = sampler(pgid, emit)`` starts sampling the group and calling
-``emit(ResourceSample)``; ``stop()`` ends it. `procfs_sampler` is the default; a cgroup-based sampler
-with the same signature can replace it.
+``stop = procfs_sampler(pgid, emit)`` starts sampling the group and calling ``emit(ResourceSample)``;
+``stop()`` ends it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 from benchhub.proto.provider.v1 import provider_pb2 as pb
 
-Sampler = Callable[[int, Callable[[pb.ResourceSample], None]], Callable[[], None]]
 INTERVAL_SECONDS = 1.0
 FIRST_INTERVAL_SECONDS = 0.1  # so short jobs get a sample too
 _TICKS = os.sysconf("SC_CLK_TCK")
