@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import pytest
 
 from benchhub.proto.job.v1 import job_pb2
@@ -15,7 +17,7 @@ def job_with(*parameters: job_pb2.Parameter) -> job_pb2.Job:
     return job_pb2.Job(command=["bench"], env={"BASE": "1"}, parameters=parameters)
 
 
-TargetValue = job_pb2.Parameter.Target.ValueType
+TargetValue: TypeAlias = job_pb2.Parameter.Target.ValueType
 
 
 def param(name: str, value: job_pb2.Value, target: TargetValue, key: str = "") -> job_pb2.Parameter:
