@@ -92,6 +92,23 @@ job "sum" {
     assert code == 0 and finished(events) == {"sum[n=3]": "passed", "sum[n=4]": "passed"}
     assert project.bh("logs", "sum[n=4]").stdout == "8\n"
     results = json.loads(project.bh("results", "--json").stdout)
-    environments = [job["environment"] for job in results["jobs"]]
-    assert all(e["provider"] == "local" and e["cores"] for e in environments)
     assert [job["params"] for job in results["jobs"]] == [{"n": "3"}, {"n": "4"}]
+
+
+def test_framework_results_are_stored_with_their_environment(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    project.write("""
+job "count" {
+  framework "command" {
+    command = ["python3", "-c", "print('items=42')"]
+    count   = 2
+    regex   = { items = "items=([0-9]+)" }
+  }
+}
+""")
+    code, _ = project.apply_json()
+    assert code == 0
+    (job,) = json.loads(project.bh("results", "--json").stdout)["jobs"]
+    assert job["environment"]["provider"] == "local" and job["environment"]["cores"]
+    items = [s for s in job["samples"] if s["metric"] == "items"]
+    assert [s["value"] for s in items] == [42.0, 42.0]

@@ -189,7 +189,8 @@ class Executor:
             str(self._jobs.log_path(job.id)),
             job.snapshot_digest,
         )
-        self._recorder.job_environment(row, choice.provider, lease.allocation)
+        if job.framework:  # results will be stored: say where they were measured
+            self._recorder.job_environment(row, choice.provider, lease.allocation)
         self._emit(
             Event(
                 "job.started",
