@@ -213,6 +213,13 @@ class Allocator:
         if not keep:
             self._release(lease)
 
+    def lost(self, job: PlannedJob, lease: Lease) -> None:
+        """`lease` was preempted: no job of its packing group starts on it any more."""
+        with self._lock:
+            if job.group and self._groups.get(job.group) is lease:
+                del self._groups[job.group]
+                self._broken.add(job.group)
+
     def not_run(self, job: PlannedJob) -> None:
         """`job` will never start (skipped, cancelled); its group's allocation may go."""
         if not job.group:

@@ -205,6 +205,8 @@ class Executor:
         )
         try:
             result = self._jobs.run(job, lease, attempt, row)
+            if result.status == "preempted":
+                self._allocator.lost(job, lease)
         finally:
             self._allocator.done(job, lease)
         cost = self._cost(job, lease, result)
