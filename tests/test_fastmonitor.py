@@ -8,10 +8,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from benchhub.providers.sdk.fastmonitor import (
+    CgroupLocation,
     JobCgroup,
     Limits,
     Monitor,
@@ -35,7 +37,7 @@ def job_cgroup(request: pytest.FixtureRequest) -> Iterator[JobCgroup]:
 
 
 def _python_in(cgroup: JobCgroup, code: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-c", code], preexec_fn=cgroup.enter)
+    return subprocess.Popen(cgroup.wrap([sys.executable, "-c", code]))
 
 
 def test_peak_memory_of_a_job_allocating_200_mib_is_within_10_percent(job_cgroup: JobCgroup) -> None:
@@ -57,23 +59,55 @@ def test_samples_arrive_at_the_configured_rate_and_cpu_time_grows(job_cgroup: Jo
     expected = (time.monotonic() - started) * 20
     assert expected * 0.6 <= len(samples) <= expected + 2
     assert samples[-1].cpu_seconds >= 0.45
+    user, system = job_cgroup.cpu_split(samples[-1].cpu_seconds)
+    assert user + system == pytest.approx(samples[-1].cpu_seconds) and user > 0 and system >= 0
     assert [s.cpu_seconds for s in samples] == sorted(s.cpu_seconds for s in samples)
     assert samples[-1].pids is not None
 
 
-def test_memory_limit_kills_the_job_and_the_peak_reaches_the_limit() -> None:
+def test_memory_limit_allows_no_swap_kills_the_job_and_the_peak_reaches_the_limit() -> None:
     cgroup, why_not = create_job_cgroup(f"test-{os.getpid()}-limit", Limits(memory_bytes=64 * MiB, pids=64))
     if cgroup is None:
         pytest.skip(f"no job cgroup on this machine: {why_not}")
     try:
+        memory = cgroup.location.dirs["unified" if cgroup.location.version == 2 else "memory"]
+        swap_limit, no_swap = (
+            ("memory.swap.max", "0") if cgroup.location.version == 2
+            else ("memory.memsw.limit_in_bytes", str(64 * MiB))
+        )
+        if (memory / swap_limit).exists():  # only where the kernel accounts swap
+            assert (memory / swap_limit).read_text().strip() == no_swap
+        assert cgroup.oom_kills() == 0
         job = _python_in(cgroup, f"b = b'x' * {256 * MiB}")
         with Monitor(cgroup.reader()) as monitor:
             job.wait()
             monitor.sample_now()
         assert job.returncode == -9
+        assert cgroup.oom_kills() == 1
         assert monitor.peak_memory_bytes == pytest.approx(64 * MiB, rel=0.05)
     finally:
         cgroup.remove()
+
+
+def test_kill_all_ends_processes_that_left_the_process_group(job_cgroup: JobCgroup) -> None:
+    job = subprocess.Popen(job_cgroup.wrap(["sh", "-c", "setsid sleep 300 & echo $!; exec sleep 300"]),
+                           stdout=subprocess.PIPE, text=True)
+    assert job.stdout is not None
+    escaped = int(job.stdout.readline())
+    job_cgroup.kill_all()
+    assert job.wait(timeout=5) == -9
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{escaped}").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not Path(f"/proc/{escaped}").exists()  # reaped by init once killed
+    job.stdout.close()
+
+
+def test_a_cgroup_the_wrapper_cannot_enter_exits_125_without_running_the_job(tmp_path: Path) -> None:
+    gone = JobCgroup(CgroupLocation(2, {"unified": tmp_path / "no-such-cgroup"}))
+    marker = tmp_path / "ran"
+    result = subprocess.run(gone.wrap(["touch", str(marker)]), capture_output=True)
+    assert result.returncode == 125 and not marker.exists()
 
 
 def test_monitor_stops_by_itself_when_the_cgroup_disappears(job_cgroup: JobCgroup) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from benchhub.providers.sdk.fastmonitor import CgroupLocation, CgroupUnavailable, CgroupV2Reader
+from benchhub.providers.sdk.fastmonitor import CgroupLocation, CgroupUnavailable, CgroupV2Reader, JobCgroup
 from benchhub.providers.sdk.fastmonitor.reader import flat_keyed, v2_io_bytes
 
 DATA = Path(__file__).parent / "data" / "cgroup_v2"
@@ -88,12 +88,12 @@ def real_v2_group() -> Iterator[Path]:
 def test_real_v2_group_accounts_the_cpu_of_a_busy_process(real_v2_group: Path) -> None:
     busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass"
     cpu_stat = real_v2_group / "cpu.stat"
-    job = subprocess.Popen(
-        [sys.executable, "-c", busy],
-        preexec_fn=lambda: (real_v2_group / "cgroup.procs").write_text("0"),
-    )
+    group = JobCgroup(_v2(real_v2_group))
+    job = subprocess.Popen(group.wrap([sys.executable, "-c", busy]))
     assert job.wait() == 0
     assert flat_keyed(cpu_stat.read_text())["usage_usec"] >= 300_000
+    user, system = group.cpu_split(0.3)
+    assert user + system == pytest.approx(0.3) and user > 0
     if "memory" in (real_v2_group / "cgroup.controllers").read_text().split():
         reader = CgroupV2Reader(_v2(real_v2_group))
         sample = reader.read()

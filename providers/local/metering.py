@@ -8,10 +8,7 @@ the Exit carries the job's rusage, which misses short jobs' peaks; `description`
 
 from __future__ import annotations
 
-import contextlib
-import os
 import resource
-import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -21,11 +18,9 @@ from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.provider.v1 import provider_pb2 as pb
 from benchhub.providers.local.sampling import procfs_sampler
 from benchhub.providers.sdk.fastmonitor import JobCgroup, Limits, Monitor, Sample, create_job_cgroup
-from benchhub.providers.sdk.fastmonitor.reader import flat_keyed
 
 Emit = Callable[[pb.ResourceSample], None]
 RUSAGE = "rusage"
-_ENTER_THEN_EXEC = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
 
 
 class Metering(Protocol):
@@ -54,10 +49,7 @@ class CgroupMetering:
         self._closed = threading.Lock()
 
     def command(self, argv: list[str]) -> list[str]:
-        # The job's first process moves itself in before it execs the job: a Python `preexec_fn`
-        # would run in a fork of this multi-threaded gRPC server, which can crash the child.
-        procs = [str(directory / "cgroup.procs") for directory in self.cgroup.location.dirs.values()]
-        return ["/bin/sh", "-c", _ENTER_THEN_EXEC, "bh-enter-cgroup", *procs, "--", *argv]
+        return self.cgroup.wrap(argv)  # no preexec_fn: this gRPC server is multi-threaded
 
     def start(self, pgid: int, emit: Emit) -> None:
         self._emit = emit
@@ -73,9 +65,9 @@ class CgroupMetering:
         assert self.monitor is not None
         final = self.monitor.sample_now() or self.monitor.last
         if final is not None:
-            exit.user_seconds, exit.sys_seconds = _split(final.cpu_seconds, _user_and_system(self.cgroup))
+            exit.user_seconds, exit.sys_seconds = self.cgroup.cpu_split(final.cpu_seconds)
         exit.peak_memory_bytes = max(self.monitor.peak_memory_bytes, final.memory_peak_bytes if final else 0)
-        kills = _oom_kills(self.cgroup)
+        kills = self.cgroup.oom_kills()
         if kills:  # as docker does: any process of the job killed for want of memory
             exit.status = pb.EXIT_STATUS_OOM_KILLED
             limit = f" at its {self.memory_limit / 2**20:g} MiB limit" if self.memory_limit else ""
@@ -88,7 +80,7 @@ class CgroupMetering:
             return
         if self.monitor is not None:
             self.monitor.stop()
-        _kill_members(self.cgroup)
+        self.cgroup.kill_all()
         try:
             self.cgroup.remove()
         except OSError as e:
@@ -146,43 +138,3 @@ def metering_for(name: str, resources: job_pb2.Resources, cgroups: bool) -> Mete
         print(f"local provider: resource metrics: {metering.description}", file=sys.stderr)
     return metering
 
-
-def _cgroup_numbers(cgroup: JobCgroup, controller: str, name: str) -> dict[str, int]:
-    """`key value` lines of one of the job cgroup's files ({} when the kernel has no such file)."""
-    location = cgroup.location
-    directory = location.dirs["unified" if location.version == 2 else controller]
-    try:
-        return flat_keyed((directory / name).read_text())
-    except OSError:
-        return {}
-
-
-def _user_and_system(cgroup: JobCgroup) -> tuple[int, int]:
-    """The kernel's user and system CPU time of the cgroup, in its own (tick-grained) units."""
-    if cgroup.location.version == 2:
-        stat = _cgroup_numbers(cgroup, "cpu", "cpu.stat")
-        return stat.get("user_usec", 0), stat.get("system_usec", 0)
-    stat = _cgroup_numbers(cgroup, "cpuacct", "cpuacct.stat")
-    return stat.get("user", 0), stat.get("system", 0)
-
-
-def _split(total: float, user_and_system: tuple[int, int]) -> tuple[float, float]:
-    """The exact CPU seconds `total` split into user and system time in the kernel's proportion."""
-    user, system = user_and_system
-    share = user / (user + system) if user + system else 1.0
-    return total * share, total * (1 - share)
-
-
-def _oom_kills(cgroup: JobCgroup) -> int:
-    """How many of the cgroup's processes the kernel killed for want of memory."""
-    name = "memory.events" if cgroup.location.version == 2 else "memory.oom_control"
-    return _cgroup_numbers(cgroup, "memory", name).get("oom_kill", 0)
-
-
-def _kill_members(cgroup: JobCgroup) -> None:
-    """SIGKILL whatever still runs in the cgroup (processes that left the job's process group)."""
-    procs = next(iter(cgroup.location.dirs.values())) / "cgroup.procs"
-    with contextlib.suppress(OSError):
-        for pid in procs.read_text().split():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(pid), signal.SIGKILL)

@@ -8,7 +8,8 @@ Sample a running job's cgroup at 10 Hz:
 Give a local job its own cgroup (None plus the reason when this process may not):
 
     cgroup, why_not = create_job_cgroup(job_id, Limits(memory_bytes=..., cpus=..., pids=...))
-    Popen(argv, preexec_fn=cgroup.enter) ...; Monitor(cgroup.reader(), ...); cgroup.remove()
+    Popen(cgroup.wrap(argv)) ...; Monitor(cgroup.reader(), ...)
+    cgroup.cpu_split(cpu_seconds), cgroup.oom_kills(); cgroup.kill_all(); cgroup.remove()
 """
 
 from benchhub.providers.sdk.fastmonitor.hierarchy import CgroupLocation, CgroupUnavailable, locate
