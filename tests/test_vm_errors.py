@@ -9,7 +9,6 @@ import pytest
 from benchhub.proto.provider.v1 import provider_pb2 as pb
 from benchhub.providers.aws.errors import EC2_ERRORS, translated
 from benchhub.providers.sdk import errors
-from benchhub.providers.sdk.vm.errors import PriceError
 from benchhub.providers.sdk.vm.tags import allocation_name, cloud_tags, host_tags, tag_filter
 
 Reason = pb.ErrorDetail.Reason
@@ -38,8 +37,9 @@ def test_ec2_codes_map_onto_protocol_reasons(code: str, reason: int, status: grp
 
 
 def test_price_errors_are_their_own_reason_and_fail_over() -> None:
-    error = PriceError("spot above the maximum")
+    error = errors.PriceError("spot above the maximum")
     assert error.detail().reason == Reason.REASON_PRICE and error.retryable
+    assert error.code == grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
 def test_botocore_exceptions_become_provider_errors() -> None:

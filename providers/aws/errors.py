@@ -12,10 +12,11 @@ from benchhub.providers.sdk.errors import (
     CapacityError,
     InvalidError,
     NotFoundError,
+    PriceError,
     QuotaError,
     TransientError,
 )
-from benchhub.providers.sdk.vm.errors import ErrorTable, PriceError
+from benchhub.providers.sdk.vm.errors import ErrorTable
 
 EC2_ERRORS = ErrorTable(
     cloud="AWS",

@@ -1,7 +1,7 @@
 """Errors a provider raises; the SDK turns them into gRPC status codes with an ErrorDetail.
 
 Raise one of these from any Provider method. The host reads the code and the detail's reason to
-decide what to do: fail over to the next offer (capacity, quota, transient), give up on the
+decide what to do: fail over to the next offer (capacity, quota, price, transient), give up on the
 provider (auth), or report a bad request (invalid, not found).
 """
 
@@ -55,6 +55,14 @@ class QuotaError(ProviderError):
 
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
     reason = Reason.REASON_QUOTA
+    retryable = True
+
+
+class PriceError(ProviderError):
+    """The price asked for is not available (e.g. the spot market is above the maximum price)."""
+
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    reason = Reason.REASON_PRICE
     retryable = True
 
 

@@ -11,17 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import grpc
-
-from benchhub.providers.sdk.errors import ProviderError, Reason
-
-
-class PriceError(ProviderError):
-    """The price asked for is not available (e.g. the spot market is above the maximum price)."""
-
-    code = grpc.StatusCode.RESOURCE_EXHAUSTED
-    reason = Reason.REASON_PRICE
-    retryable = True
+from benchhub.providers.sdk.errors import ProviderError
 
 
 @dataclass(frozen=True)
