@@ -21,6 +21,7 @@ from benchhub.proto.provider.v1 import provider_pb2 as pb
 pytest_plugins = ["cloud.fixtures"]
 
 Kind = job_pb2.Artifact.Kind
+Target = job_pb2.Parameter.Target
 
 
 def start_plugin(config: dict[str, Any]) -> ProviderClient:
@@ -85,15 +86,21 @@ def test_a_job_runs_over_ssh_on_an_ec2_allocation_and_nothing_is_left(
     data.write_text("3\n1\n2\n")
     job = job_pb2.Job(
         id="sort-1",
-        command=["sh", "-c", 'sort -n numbers.txt > out/sorted.txt && echo "sorted $MODE"'],
-        env={"MODE": "numeric"},
+        command=["sh", "-c", 'sort -n numbers.txt > out/sorted.txt && echo "sorted $MODE" "$@"', "sh"],
+        env={"MODE": "as text"},
         inputs=[job_pb2.Artifact(name="data", kind=Kind.KIND_FILE, uri=data.as_uri(), path="numbers.txt")],
         outputs=[job_pb2.Output(name="result", glob="out/*.txt")],
     )
     job.command[2] = "mkdir -p out && " + job.command[2]
+    job.parameters.add(name="MODE", value=job_pb2.Value(string_value="numeric"), target=Target.TARGET_ENV)
+    job.parameters.add(name="n", value=job_pb2.Value(int_value=3), target=Target.TARGET_ARGUMENT, key="--n")
     events = list(aws.run(allocation.id, job))
-    assert b"".join(e.log.data for e in events if e.HasField("log")) == b"sorted numeric\n"
+    assert b"".join(e.log.data for e in events if e.HasField("log")) == b"sorted numeric --n 3\n"
     assert events[-1].exit.status == pb.EXIT_STATUS_SUCCEEDED
+    sysctl = job_pb2.Job(id="tuned", command=["true"])
+    sysctl.parameters.add(name="vm.swappiness", value=job_pb2.Value(int_value=1), target=Target.TARGET_SYSTEM)
+    with pytest.raises(ProviderCallError, match="applies parameters as arguments or env vars, not as system"):
+        list(aws.run(allocation.id, sysctl))
 
     chunks = list(aws.collect(allocation.id, job.id, job.outputs))
     assert [(c.output, c.path, c.last) for c in chunks] == [("result", "out/sorted.txt", True)]

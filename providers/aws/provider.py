@@ -33,11 +33,11 @@ from benchhub.providers.aws import pricing
 from benchhub.providers.aws.instances import Ec2Allocations, Launch, require_running, tags_of
 from benchhub.providers.aws.offers import OfferBuilder, OfferKey
 from benchhub.providers.aws.regions import Regions
-from benchhub.providers.local.sandbox import job_environment
 from benchhub.providers.sdk import wire
 from benchhub.providers.sdk.collector import collect_outputs
 from benchhub.providers.sdk.errors import InvalidError, NotFoundError, TransientError
 from benchhub.providers.sdk.ledger import AllocationLedger
+from benchhub.providers.sdk.parameters import apply_parameters
 from benchhub.providers.sdk.vm import tags as bhtags
 from benchhub.providers.sdk.vm.catalog import CatalogError, PriceCatalog, load
 from benchhub.providers.sdk.vm.keys import KeyStore
@@ -50,6 +50,8 @@ BILLING = pb.Billing(
     granularity=duration_pb2.Duration(seconds=1), minimum=duration_pb2.Duration(seconds=60)
 )
 SessionFactory = Callable[[str | None], boto3.session.Session]
+Target = job_pb2.Parameter.Target
+PARAMETER_TARGETS = (Target.TARGET_ARGUMENT, Target.TARGET_ENV)
 
 
 def default_session(profile: str | None) -> boto3.session.Session:
@@ -273,10 +275,12 @@ class AwsProvider(provider_pb2_grpc.ProviderServicer):
 
     def Run(self, request: pb.RunRequest, context: grpc.ServicerContext) -> Iterator[pb.RunEvent]:
         state, vm = self.state, self._vm(request.allocation_id)
+        applied = apply_parameters(request.job, NAME, PARAMETER_TARGETS)
         job = job_pb2.Job()
         job.CopyFrom(request.job)
+        job.command[:] = applied.argv
         job.env.clear()
-        job.env.update(job_environment(request.job, {}))
+        job.env.update(applied.env)
         vm.workdirs[job.id] = job.workdir
         timeouts = SshTimeouts(interruption_poll=state.config.interruption_poll)
         remote = SshRemote(vm.target, timeouts, state.config.remote_dir)
