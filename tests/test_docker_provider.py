@@ -266,7 +266,7 @@ def test_peak_memory_of_a_job_allocating_200_mib_is_within_10_percent(
 def test_limits_network_env_and_parameters_reach_the_container(
     provider: ProviderClient, allocation: pb.Allocation, daemon: docker.DockerClient
 ) -> None:
-    script = 'echo "$GREETING $MODE" "$@"; cat /proc/net/dev | wc -l'
+    script = 'echo "$GREETING $MODE" "$@"; cat /proc/net/dev | wc -l; cat conf/run.ini'
     job = _job(script, memory_mib=128, env={"GREETING": "hi"})
     job.command.append("sh")  # $0 of the script; the parameters follow
     job.resources.cpu = 0.5
@@ -274,9 +274,12 @@ def test_limits_network_env_and_parameters_reach_the_container(
     job.parameters.add(name="n", value=job_pb2.Value(int_value=3), target=Target.TARGET_ARGUMENT, key="--n")
     job.parameters.add(name="flag", value=job_pb2.Value(bool_value=True), target=Target.TARGET_ARGUMENT)
     job.parameters.add(name="MODE", value=job_pb2.Value(string_value="fast"), target=Target.TARGET_ENV)
+    config = job_pb2.Value(string_value="threads=4\n")
+    job.parameters.add(name="threads", value=config, target=Target.TARGET_CONFIG_FILE, key="conf/run.ini")
     isolated = _stdout(_run(provider, allocation, job)).splitlines()
     assert isolated[0] == "hi fast --n 3 true"
     assert isolated[1] == "3"  # two header lines and lo: no network
+    assert isolated[2] == "threads=4"
     container = _containers(daemon, allocation.id)[0]
     host_config = container.attrs["HostConfig"]
     assert (host_config["NanoCpus"], host_config["Memory"], host_config["NetworkMode"]) == (
@@ -284,6 +287,10 @@ def test_limits_network_env_and_parameters_reach_the_container(
     )
     networked = _job("cat /proc/net/dev | wc -l", network=True)
     assert int(_stdout(_run(provider, allocation, networked))) > 3
+    escaping = _job("true")
+    escaping.parameters.add(name="x", value=config, target=Target.TARGET_CONFIG_FILE, key="../etc/x.ini")
+    with pytest.raises(ProviderCallError, match=r"config file '../etc/x.ini' leaves /work"):
+        _run(provider, allocation, escaping)
 
 
 def test_jobs_packed_in_one_allocation_run_side_by_side_within_its_limits(

@@ -9,17 +9,19 @@ from benchhub.proto.job.v1 import job_pb2
 from benchhub.providers.docker.config import DockerConfig
 from benchhub.providers.docker.images import WORKDIR
 from benchhub.providers.sdk.errors import InvalidError
-from benchhub.providers.sdk.parameters import apply_parameters
+from benchhub.providers.sdk.parameters import AppliedParameters
 
-Target = job_pb2.Parameter.Target
-PARAMETER_TARGETS = (Target.TARGET_ARGUMENT, Target.TARGET_ENV, Target.TARGET_SYSTEM)
+
+def inside(root: str, relative: str, what: str) -> str:
+    """`relative` below the container path `root`, refusing one that leaves it."""
+    path = posixpath.normpath(posixpath.join(root, relative))
+    if not (path + "/").startswith(root.rstrip("/") + "/"):
+        raise InvalidError(f"{what} {relative!r} leaves {root}")
+    return path
 
 
 def working_dir(job: job_pb2.Job) -> str:
-    workdir = posixpath.normpath(posixpath.join(WORKDIR, job.workdir))
-    if not (workdir + "/").startswith(WORKDIR + "/"):
-        raise InvalidError(f"job {job.name}: workdir {job.workdir!r} leaves the job's sandbox")
-    return workdir
+    return inside(WORKDIR, job.workdir, f"job {job.name}: workdir")
 
 
 def limits(job: job_pb2.Job, config: DockerConfig, share: job_pb2.Resources) -> job_pb2.Resources:
@@ -32,12 +34,13 @@ def limits(job: job_pb2.Job, config: DockerConfig, share: job_pb2.Resources) -> 
 
 def create_arguments(
     job: job_pb2.Job,
+    applied: AppliedParameters,
     image: str,
     config: DockerConfig,
     limit: job_pb2.Resources,
     container_labels: dict[str, str],
 ) -> dict[str, Any]:
-    applied = apply_parameters(job, "docker", PARAMETER_TARGETS)
+    """The container of `job` with its parameters `applied` (config files are written once it exists)."""
     arguments: dict[str, Any] = {
         "image": image,
         "command": applied.argv or None,

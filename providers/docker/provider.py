@@ -26,9 +26,17 @@ from benchhub.providers.docker import config as docker_config
 from benchhub.providers.docker import jobspec, labels
 from benchhub.providers.docker.daemon_errors import translated
 from benchhub.providers.docker.images import BuildFailed, ImageBuilder
-from benchhub.providers.docker.runner import ContainerRun, event, log_event, stage_inputs, status_event
+from benchhub.providers.docker.runner import (
+    ContainerRun,
+    event,
+    log_event,
+    stage_inputs,
+    status_event,
+    write_config_files,
+)
 from benchhub.providers.sdk import AllocationLedger, CapacityPool, collect_outputs, wire
 from benchhub.providers.sdk.errors import InvalidError, NotFoundError, TransientError
+from benchhub.providers.sdk.parameters import apply_parameters
 
 VERSION = version("benchhub")
 JOB_SLOT_WAIT_SECONDS = 3600.0  # a packed job waits this long for room in its allocation
@@ -202,6 +210,7 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
     def _run(self, request: pb.RunRequest, context: grpc.ServicerContext) -> Iterator[pb.RunEvent]:
         held = self.ledger().get(request.allocation_id)
         job = request.job
+        applied = apply_parameters(job, "docker")
         builder = ImageBuilder(self.client())
         plan = builder.plan(job, self.config.base_image)
         if not plan.ready:
@@ -222,10 +231,13 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
             container_labels = labels.container_labels(
                 held.allocation.id, job.id, held.allocation.created_at.ToJsonString(), held.allocation.tags
             )
-            arguments = jobspec.create_arguments(job, plan.reference, self.config, limit, container_labels)
+            arguments = jobspec.create_arguments(
+                job, applied, plan.reference, self.config, limit, container_labels
+            )
             self._remove_job_containers(held.allocation.id, job.id)  # a rerun of the same job replaces it
             container = self.client().containers.create(**arguments)
             stage_inputs(container, job, arguments["working_dir"])
+            write_config_files(container, applied.config_files, arguments["working_dir"])
             run = ContainerRun(container, job.timeout.ToTimedelta().total_seconds(), limit.memory_bytes)
             held.handle.runs[job.id] = run
             context.add_callback(run.cancel)  # the host went away or cancelled: stop the container

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import posixpath
 import queue
 import tarfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import docker.errors
@@ -18,6 +20,7 @@ from docker.models.containers import Container
 from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.provider.v1 import provider_pb2 as pb
 from benchhub.providers.docker.images import host_path
+from benchhub.providers.docker.jobspec import inside
 from benchhub.providers.sdk.errors import InvalidError
 from benchhub.providers.sdk.fastmonitor import CgroupUnavailable, Monitor, locate, open_reader
 
@@ -39,6 +42,16 @@ def log_event(stream: pb.LogChunk.Stream.ValueType, data: bytes) -> pb.RunEvent:
     return event(log=pb.LogChunk(stream=stream, data=data))
 
 
+@contextlib.contextmanager
+def _copied_in(container: Container, workdir: str, what: str) -> Iterator[tarfile.TarFile]:
+    """A tar to fill; on leaving, it is unpacked into `workdir` of the created container."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        yield archive
+    if not container.put_archive(workdir, buffer.getvalue()):
+        raise InvalidError(f"{what} could not be copied into the container")
+
+
 def stage_inputs(container: Container, job: job_pb2.Job, workdir: str) -> None:
     """Copy FILE and DIRECTORY inputs into the created container (the source is in its image)."""
     for artifact in job.inputs:
@@ -46,18 +59,32 @@ def stage_inputs(container: Container, job: job_pb2.Job, workdir: str) -> None:
             continue
         source = host_path(artifact)
         target = artifact.path or artifact.name
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w") as archive:
+        with _copied_in(container, workdir, f"input {artifact.name!r}") as archive:
             if artifact.kind == Kind.KIND_FILE:
                 archive.add(source, arcname=target)
             else:
-                with tarfile.open(source, "r:*") as directory:
-                    for member in directory.getmembers():
-                        data = directory.extractfile(member) if member.isfile() else None
-                        member.name = f"{target}/{member.name.removeprefix('./')}"
-                        archive.addfile(member, data)
-        if not container.put_archive(workdir, buffer.getvalue()):
-            raise InvalidError(f"input {artifact.name!r} could not be copied into the container")
+                _add_directory(archive, source, target)
+
+
+def _add_directory(archive: tarfile.TarFile, source: Path, target: str) -> None:
+    """The members of the tar at `source` (a DIRECTORY input), placed below `target`."""
+    with tarfile.open(source, "r:*") as directory:
+        for member in directory.getmembers():
+            data = directory.extractfile(member) if member.isfile() else None
+            member.name = f"{target}/{member.name.removeprefix('./')}"
+            archive.addfile(member, data)
+
+
+def write_config_files(container: Container, files: Mapping[str, str], workdir: str) -> None:
+    """Write CONFIG_FILE parameters (path in the working directory -> text) into the created container."""
+    if not files:
+        return
+    with _copied_in(container, workdir, f"config files {', '.join(sorted(files))}") as archive:
+        for relative, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(posixpath.relpath(inside(workdir, relative, "config file"), workdir))
+            info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
+            archive.addfile(info, io.BytesIO(data))
 
 
 class ContainerRun:
