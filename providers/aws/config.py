@@ -15,8 +15,8 @@ from typing import Any
 from google.protobuf import struct_pb2
 
 from benchhub.proto.provider.v1 import provider_pb2 as pb
-from benchhub.providers.sdk.vm import settings
-from benchhub.providers.sdk.vm.settings import Setting, Type, error
+from benchhub.providers.sdk import settings
+from benchhub.providers.sdk.settings import Setting, Type, error
 
 DEFAULT_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 DEFAULT_KEY_DIR = "~/.cache/benchhub/aws/keys"

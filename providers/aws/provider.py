@@ -38,10 +38,10 @@ from benchhub.providers.sdk.collector import collect_outputs
 from benchhub.providers.sdk.errors import InvalidError, NotFoundError, TransientError
 from benchhub.providers.sdk.ledger import AllocationLedger
 from benchhub.providers.sdk.parameters import apply_parameters
+from benchhub.providers.sdk.settings import error
 from benchhub.providers.sdk.vm import tags as bhtags
 from benchhub.providers.sdk.vm.catalog import CatalogError, PriceCatalog, load
 from benchhub.providers.sdk.vm.keys import KeyStore
-from benchhub.providers.sdk.vm.settings import error
 from benchhub.providers.sdk.vm.ssh import SshRemote, SshTarget, SshTimeouts
 
 NAME = "aws"
