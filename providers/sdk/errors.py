@@ -42,28 +42,29 @@ class ProviderError(Exception):
         return converted
 
 
-class CapacityError(ProviderError):
+class OfferExhaustedError(ProviderError):
+    """This offer cannot be had now; the host fails over to the next one. Raise a subclass."""
+
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    retryable = True
+
+
+class CapacityError(OfferExhaustedError):
     """No capacity for this offer now (another zone, type or provider may have it)."""
 
-    code = grpc.StatusCode.RESOURCE_EXHAUSTED
     reason = Reason.REASON_CAPACITY
-    retryable = True
 
 
-class QuotaError(ProviderError):
+class QuotaError(OfferExhaustedError):
     """An account limit was hit; other regions or providers may still work."""
 
-    code = grpc.StatusCode.RESOURCE_EXHAUSTED
     reason = Reason.REASON_QUOTA
-    retryable = True
 
 
-class PriceError(ProviderError):
+class PriceError(OfferExhaustedError):
     """The price asked for is not available (e.g. the spot market is above the maximum price)."""
 
-    code = grpc.StatusCode.RESOURCE_EXHAUSTED
     reason = Reason.REASON_PRICE
-    retryable = True
 
 
 class TransientError(ProviderError):

@@ -114,7 +114,39 @@ def _in(dirs: dict[str, Path], controller: str, name: str) -> Path | None:
     return dirs[controller] / name if controller in dirs else None
 
 
-class CgroupV1Reader:
+class _FileReader:
+    """What both versions' readers share: the open files, pids, and turning figures into a Sample."""
+
+    source: str
+    _files: _Files
+    _pids: _File | None
+
+    def _sample(
+        self,
+        taken_at: float,
+        cpu_seconds: float,
+        memory: int,
+        peak: int,
+        throttled_seconds: float | None,
+        io: tuple[int, int] | None,
+    ) -> Sample:
+        return Sample(
+            cpu_seconds=cpu_seconds,
+            memory_bytes=memory,
+            memory_peak_bytes=peak,
+            source=self.source,
+            taken_at=taken_at,
+            pids=self._pids.number() if self._pids else None,
+            cpu_throttled_seconds=throttled_seconds,
+            io_read_bytes=io[0] if io else None,
+            io_write_bytes=io[1] if io else None,
+        )
+
+    def close(self) -> None:
+        self._files.close()
+
+
+class CgroupV1Reader(_FileReader):
     """cpuacct.usage, memory.usage_in_bytes / max_usage_in_bytes, pids.current, cpu.stat
     throttled_time and blkio.throttle.io_service_bytes_recursive of one v1 cgroup."""
 
@@ -136,23 +168,12 @@ class CgroupV1Reader:
         taken_at = time.time()
         throttled = flat_keyed(self._cpu_stat.text()).get("throttled_time") if self._cpu_stat else None
         io = v1_io_bytes(self._io.text()) if self._io else None
-        return Sample(
-            cpu_seconds=self._cpu.number() / 1e9,
-            memory_bytes=self._memory.number(),
-            memory_peak_bytes=self._peak.number(),
-            source=self.source,
-            taken_at=taken_at,
-            pids=self._pids.number() if self._pids else None,
-            cpu_throttled_seconds=throttled / 1e9 if throttled is not None else None,
-            io_read_bytes=io[0] if io else None,
-            io_write_bytes=io[1] if io else None,
-        )
-
-    def close(self) -> None:
-        self._files.close()
+        throttled_seconds = throttled / 1e9 if throttled is not None else None
+        cpu_seconds, memory, peak = self._cpu.number() / 1e9, self._memory.number(), self._peak.number()
+        return self._sample(taken_at, cpu_seconds, memory, peak, throttled_seconds, io)
 
 
-class CgroupV2Reader:
+class CgroupV2Reader(_FileReader):
     """cpu.stat, memory.current / memory.peak, pids.current and io.stat of one v2 cgroup.
 
     Kernels before 5.19 have no memory.peak: the peak is then the highest memory.current read.
@@ -177,20 +198,9 @@ class CgroupV2Reader:
         self._highest = max(self._highest, memory)
         io = v2_io_bytes(self._io.text()) if self._io else None
         throttled = cpu.get("throttled_usec")
-        return Sample(
-            cpu_seconds=cpu["usage_usec"] / 1e6,
-            memory_bytes=memory,
-            memory_peak_bytes=self._peak.number() if self._peak else self._highest,
-            source=self.source,
-            taken_at=taken_at,
-            pids=self._pids.number() if self._pids else None,
-            cpu_throttled_seconds=throttled / 1e6 if throttled is not None else None,
-            io_read_bytes=io[0] if io else None,
-            io_write_bytes=io[1] if io else None,
-        )
-
-    def close(self) -> None:
-        self._files.close()
+        throttled_seconds = throttled / 1e6 if throttled is not None else None
+        peak = self._peak.number() if self._peak else self._highest
+        return self._sample(taken_at, cpu["usage_usec"] / 1e6, memory, peak, throttled_seconds, io)
 
 
 def open_reader(location: CgroupLocation) -> Reader:
