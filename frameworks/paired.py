@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ from benchhub.frameworks.base import OUTPUT_DIR, FrameworkError, FrameworkJob, S
 from benchhub.frameworks.registry import get
 
 SIDES = (("A", "a"), ("B", "b"))
+#: The framework kind a paired job is planned with; its attributes are a `PairedBlock`'s `to_attrs()`.
+PAIRED = "paired"
 PAIR_DIR = f"{OUTPUT_DIR}/pair"
 PAIR_OUTPUT = "pair"
 RUNNER_SOURCE = (Path(__file__).parent / "pair_runner.py").read_text(encoding="utf-8")
@@ -33,13 +35,31 @@ def rounds_of(kind: str, attrs: Mapping[str, Any]) -> int:
     return value if isinstance(value, int) and value > 1 else DEFAULT_ROUNDS
 
 
+@dataclass(frozen=True)
+class PairedBlock:
+    """A paired job's framework: the job file's block, and the digests of the snapshots of sides A, B."""
+
+    kind: str
+    attrs: Mapping[str, Any]
+    snapshots: tuple[str | None, str | None]
+
+    def to_attrs(self) -> dict[str, Any]:
+        return {"kind": self.kind, "attrs": dict(self.attrs), "snapshots": list(self.snapshots)}
+
+    @classmethod
+    def from_attrs(cls, attrs: Mapping[str, Any]) -> PairedBlock:
+        a, b = attrs["snapshots"]
+        return cls(attrs["kind"], attrs["attrs"], (a, b))
+
+
 def expand_paired(
-    kind: str, attrs: Mapping[str, Any], rounds: int | None = None, warmup: int = 1
+    kind: str, attrs: Mapping[str, Any], rounds: int | None = None, warmup: int = 1, workdir: str = ""
 ) -> FrameworkJob:
     """One job running the block's command `rounds` times per side, interleaved A, B, A, B, ...
 
     Each run measures a single round (the framework's count set to 1); `warmup` rounds run first
-    and are not recorded. `rounds` defaults to the block's count (runs for hyperfine).
+    and are not recorded. `rounds` defaults to the block's count (runs for hyperfine). The command
+    runs in `workdir` (relative to a side's source tree) of each side.
     """
     rounds = rounds_of(kind, attrs) if rounds is None else rounds
     if rounds < 1 or warmup < 0:
@@ -49,7 +69,7 @@ def expand_paired(
     spec = {
         "command": inner.command,
         "env": inner.env,
-        "sides": [list(side) for side in SIDES],
+        "sides": [[label, f"{directory}/{workdir}" if workdir else directory] for label, directory in SIDES],
         "rounds": rounds,
         "warmup": warmup,
         "outputs": inner.outputs,

@@ -132,7 +132,7 @@ def apply(file: Path, auto_approve: bool, parallelism: int | None, ref: str | No
             return 0
         if not auto_approve:
             confirm_or_refuse("Run this plan?")
-        return run_plan(the_plan, session, parallelism=parallelism, as_json=as_json)
+        return run_plan(the_plan, session, parallelism=parallelism, as_json=as_json).exit_code
 
 
 @cli.command()
@@ -215,17 +215,20 @@ def gc(job_file: Path, auto_approve: bool) -> int:
     "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
 )
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
-def results(run: str | None, fmt: str, as_json: bool) -> int:
+@click.option("--csv", "as_csv", is_flag=True, help="Same as --format csv: one row per sample.")
+def results(run: str | None, fmt: str, as_json: bool, as_csv: bool) -> int:
     """Parsed benchmark/test results and resource usage of RUN (default: the newest run).
 
     RUN is a run id, `latest`, `latest~1` or `ref:BRANCH`.
     """
-    from benchhub.host.cli.inspect import open_state
-    from benchhub.host.results import format_results, load_results
-    from benchhub.host.results.listing import ResultsFormat
+    from benchhub.host.cli.inspect import open_state, print_results
+    from benchhub.host.results.listing import ResultsFormat, load_results
 
+    if as_json and as_csv:
+        raise click.UsageError("--json and --csv exclude each other")
+    chosen = "json" if as_json else "csv" if as_csv else fmt
     with open_state() as state:
-        click.echo(format_results(load_results(state, run), "json" if as_json else cast(ResultsFormat, fmt)))
+        print_results(load_results(state, run), cast(ResultsFormat, chosen))
     return 0
 
 
@@ -233,15 +236,23 @@ class _CompareCommand(click.Command):
     """Its help is the results module's (loaded only when asked for)."""
 
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from benchhub.host.results import COMPARE_HELP
+        from benchhub.host.results.commands import COMPARE_HELP
 
         self.help = COMPARE_HELP
         super().format_help_text(ctx, formatter)
 
 
 @cli.command(cls=_CompareCommand, short_help="Compare two runs, refs or parameter sets.")
-@click.argument("a")
+@click.argument("a", required=False)
 @click.argument("b", required=False)
+@click.option(
+    "--ref",
+    "refs",
+    multiple=True,
+    metavar="REF",
+    help="Run a paired A/B comparison of two refs now (give --ref twice; once = REF against the "
+    "working tree); A is then the job file (default job.hcl).",
+)
 @click.option(
     "--alpha",
     type=click.FloatRange(0, 1, min_open=True),
@@ -262,16 +273,37 @@ class _CompareCommand(click.Command):
     metavar="PCT",
     help="Exit 1 when a significant regression is worse than PCT percent.",
 )
-def compare(a: str, b: str | None, alpha: float, fmt: str, fail_on_regression: float | None) -> int:
+@click.option("--auto-approve", is_flag=True, help="With --ref: run without asking (required on a non-TTY).")
+@click.option("--parallelism", type=click.IntRange(min=1), help="With --ref: paired jobs running at once.")
+def compare(
+    a: str | None,
+    b: str | None,
+    refs: tuple[str, ...],
+    alpha: float,
+    fmt: str,
+    fail_on_regression: float | None,
+    auto_approve: bool,
+    parallelism: int | None,
+) -> int:
     """Compare two runs, refs or parameter sets, benchmark by benchmark (see `bh compare --help`)."""
-    from benchhub.host.cli.inspect import open_state
-    from benchhub.host.results import compare_exit_code, compare_sides, format_comparison
+    from benchhub.host.cli.compare import compare_refs, compare_stored, paired_refs
     from benchhub.host.results.render import Format
 
-    with open_state() as state:
-        comparison = compare_sides(state, a, b, alpha=alpha)
-    click.echo(format_comparison(comparison, cast(Format, fmt)))
-    return compare_exit_code(comparison, fail_on_regression)
+    if not refs:
+        if a is None:
+            raise click.UsageError("give a side to compare (bh compare A [B]) or --ref twice and a job file")
+        return compare_stored(a, b, alpha=alpha, fmt=cast(Format, fmt), fail_on_regression=fail_on_regression)
+    if b is not None:
+        raise click.UsageError("with --ref, give only the job file (bh compare --ref A --ref B job.hcl)")
+    return compare_refs(
+        Path(a or JOB_FILE),
+        paired_refs(refs),
+        alpha=alpha,
+        fmt=cast(Format, fmt),
+        fail_on_regression=fail_on_regression,
+        auto_approve=auto_approve,
+        parallelism=parallelism,
+    )
 
 
 @cli.command(short_help="Write an HTML report of a run or a comparison.")
@@ -289,7 +321,7 @@ def compare(a: str, b: str | None, alpha: float, fmt: str, fail_on_regression: f
 def report(a: str, b: str | None, out: Path, alpha: float) -> int:
     """Write one self-contained HTML report: a run's results, or A compared with B, with history."""
     from benchhub.host.cli.inspect import open_state
-    from benchhub.host.results import write_report
+    from benchhub.host.results.commands import write_report
 
     with open_state() as state:
         click.echo(f"Wrote {write_report(state, a, b, out, alpha=alpha)}")

@@ -7,6 +7,7 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -14,6 +15,9 @@ from rich.table import Table
 
 from benchhub.host.errors import BenchHubError
 from benchhub.host.state import Job, Run, State, default_state_path
+
+if TYPE_CHECKING:
+    from benchhub.host.results.listing import ResultsFormat, RunResults
 
 FOLLOW_POLL_SECONDS = 0.2
 
@@ -23,6 +27,17 @@ def open_state() -> State:
     if not path.exists():
         raise BenchHubError("no BenchHub state here (.bh/state.db); run `bh apply` first")
     return State(path)
+
+
+def print_results(results: RunResults, fmt: ResultsFormat) -> None:
+    """`bh results`: on a terminal a table keeps its colours; anything else is plain text."""
+    from benchhub.host.results.listing import format_results, results_table
+
+    if fmt == "table" and sys.stdout.isatty():
+        Console().print(results_table(results))
+        return
+    text = format_results(results, fmt)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def show_status(run_id: int | None, *, as_json: bool) -> None:

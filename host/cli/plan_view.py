@@ -9,14 +9,16 @@ from benchhub.host.executor.events import Event, JsonLinesSink
 from benchhub.host.planning.model import Plan, PlannedJob
 
 
-def show_plan(plan: Plan, *, as_json: bool) -> None:
-    """Print the plan: one JSON event, or (rich, imported only then) a table."""
+def show_plan(plan: Plan, *, as_json: bool, to_stderr: bool = False) -> None:
+    """Print the plan on stdout (or stderr): one JSON event, or (rich, imported only then) a table."""
     if as_json:
-        JsonLinesSink(sys.stdout)(plan_event(plan))
+        JsonLinesSink(sys.stderr if to_stderr else sys.stdout)(plan_event(plan))
         return
+    from rich.console import Console
+
     from benchhub.host.cli import render
 
-    render.show_plan(plan)
+    render.show_plan(plan, Console(stderr=to_stderr))
 
 
 def plan_event(plan: Plan) -> Event:

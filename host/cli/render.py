@@ -16,8 +16,8 @@ from benchhub.host.executor.events import Event
 from benchhub.host.planning.model import Plan
 
 
-def show_plan(plan: Plan) -> None:
-    console = Console()
+def show_plan(plan: Plan, console: Console | None = None) -> None:
+    console = console or Console()
     if not plan.jobs:
         console.print("No jobs to run.")
         return
@@ -56,7 +56,7 @@ class ProgressDisplay:
     """A live line of counts and elapsed time, with one printed line per finished or skipped job."""
 
     def __init__(self, total: int, console: Console | None = None) -> None:
-        self.console = console or Console(stderr=False)
+        self.console = console or Console()
         self.counts = {"pending": total, "running": 0, "passed": 0, "failed": 0, "skipped": 0}
         self.started = time.monotonic()
         self._live = Live(self, console=self.console, refresh_per_second=4, transient=True)

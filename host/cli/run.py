@@ -6,6 +6,7 @@ import hashlib
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -23,7 +24,17 @@ def project_tag(project_dir: Path) -> str:
     return hashlib.sha256(str(project_dir.resolve()).encode()).hexdigest()[:16]
 
 
-def run_plan(plan: Plan, session: ProviderSession, *, parallelism: int | None, as_json: bool) -> int:
+@dataclass(frozen=True)
+class Applied:
+    run_id: int
+    exit_code: int
+
+
+def run_plan(
+    plan: Plan, session: ProviderSession, *, parallelism: int | None, as_json: bool, to_stderr: bool = False
+) -> Applied:
+    """Run `plan` as a new run; progress (or with `as_json` the event stream) on stdout, or on stderr
+    with `to_stderr` (when stdout carries something else, like `bh compare`'s table)."""
     project = Path.cwd()
     state_path = default_state_path(project)
     with ProjectLock(state_path.parent), State(state_path) as state:
@@ -33,18 +44,20 @@ def run_plan(plan: Plan, session: ProviderSession, *, parallelism: int | None, a
         width = parallelism or plan.parallelism
         try:
             if as_json:
-                sink = SerialSink(JsonLinesSink(sys.stdout))
+                sink = SerialSink(JsonLinesSink(sys.stderr if to_stderr else sys.stdout))
                 result = _execute(plan, session, recorder, sink, run_id, workdir, width)
             else:
+                from rich.console import Console
+
                 from benchhub.host.cli.render import ProgressDisplay
 
-                with ProgressDisplay(len(plan.jobs)) as display:
+                with ProgressDisplay(len(plan.jobs), Console(stderr=to_stderr)) as display:
                     result = _execute(plan, session, recorder, SerialSink(display), run_id, workdir, width)
         except KeyboardInterrupt:  # before the executor took over Ctrl-C: nothing was allocated yet
             state.finish_run(run_id, "interrupted")
             raise
         state.finish_run(run_id, result.status)
-    return result.exit_code
+    return Applied(run_id, result.exit_code)
 
 
 def _execute(

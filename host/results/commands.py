@@ -26,6 +26,11 @@ Examples:
   bh compare size=1000 size=2000      two parameter sets of the newest run
   bh compare 7:algo=merge 7:algo=quick
   bh compare 9                        a paired run: its A half against its B half
+\b
+Paired A/B, run now: snapshot two refs, run each benchmark job of the job file
+on both, interleaved (A, B, A, B, ...) on one allocation, then compare:
+  bh compare --ref main --ref HEAD job.hcl
+  bh compare --ref main job.hcl       main against the working tree
 """
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from benchhub import frameworks
 from benchhub.frameworks import FrameworkError, Sample
-from benchhub.frameworks.paired import PAIR_DIR, PAIR_OUTPUT, SIDES, parse_paired
+from benchhub.frameworks.paired import PAIR_DIR, PAIR_OUTPUT, PAIRED, SIDES, PairedBlock, parse_paired
 from benchhub.host.executor.artifacts import safe_name
 from benchhub.host.results.model import PAIR_PARAM
 from benchhub.host.state import Param, ResultSample, State
@@ -53,9 +53,16 @@ def ingest(
 ) -> int:
     """Parse a finished job's log and collected outputs, store its samples; returns how many.
 
+    A job of kind `PAIRED` (attrs: a `PairedBlock`) is stored as its two sides (see `ingest_paired`).
     Raises FrameworkError (one line, naming the job and where its raw output is kept) when the
     framework's tool was missing or the output cannot be parsed; the caller marks the job as errored.
     """
+    if kind == PAIRED:
+        block = PairedBlock.from_attrs(attrs)
+        sides = ingest_paired(
+            state, job_row, block.kind, block.attrs, log_path, outputs_dir, block.snapshots, exit_code
+        )
+        return sum(len(state.result_samples(row)) for row in sides)
     job = state.job(job_row)
     try:
         files = collected_files(outputs_dir, frameworks.expand(kind, attrs).outputs)
@@ -75,11 +82,13 @@ def ingest_paired(
     log_path: Path,
     outputs_dir: Path,
     snapshots: tuple[str | None, str | None] = (None, None),
+    exit_code: int = 0,
 ) -> tuple[int, int]:
     """Store a paired job's samples as two job rows, `<job>@A` and `<job>@B`, returns their row ids.
 
     Each side's row has the job's parameters plus `pair=A` / `pair=B` and the side's snapshot, so
     `bh compare RUN:pair=A RUN:pair=B` (or just `bh compare RUN`) compares them like any two sides.
+    Its status is the paired job's exit: passed with exit code 0, else failed.
     """
     job = state.job(job_row)
     try:
@@ -95,7 +104,7 @@ def ingest_paired(
             f"{job.job_id}@{side}",
             job.name,
             params=[*params, Param(PAIR_PARAM, side)],
-            status=job.status,
+            status="passed" if exit_code == 0 else "failed",
             snapshot_digest=snapshot,
         )
         if environment is not None:

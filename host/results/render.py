@@ -60,9 +60,15 @@ def geomean_cells(g: Geomean) -> tuple[str, ...]:
             format_pct(g.delta_pct), "", f"over {g.count} benchmarks")
 
 
+def _side_title(side: Side, paired: bool) -> str:
+    """A paired run's sides are told apart by their sources: `run 3 pair=A (main@1a2b3c4d5e6f)`."""
+    return f"{side.label} ({', '.join(side.snapshots)})" if paired and side.snapshots else side.label
+
+
 def title(c: Comparison) -> str:
     kind = "paired A/B (interleaved on one allocation)" if c.paired else "comparison"
-    return f"{kind}: A = {c.a.label}, B = {c.b.label}, alpha = {c.alpha:g}"
+    a, b = _side_title(c.a, c.paired), _side_title(c.b, c.paired)
+    return f"{kind}: A = {a}, B = {b}, alpha = {c.alpha:g}"
 
 
 def _all_cells(c: Comparison) -> list[tuple[str, ...]]:
