@@ -59,7 +59,7 @@ def _wall(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_two_refs_run_interleaved_and_the_faster_one_is_detected(repo: Project) -> None:
-    done = repo.bh("compare", "--ref", "main", "--ref", "fast", "job.hcl", "--auto-approve", "--format", "json")
+    done = repo.bh("compare", "--ref", "main", "--ref", "fast", "job.hcl", "--auto-approve", "--format=json")
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)  # stdout holds only the comparison; plan and progress go to stderr
     assert document["paired"] is True
@@ -79,6 +79,9 @@ def test_two_refs_run_interleaved_and_the_faster_one_is_detected(repo: Project) 
     assert "pair=A (main@" in table.stdout and "pair=B (fast@" in table.stdout
     results = repo.bh("results", "--csv").stdout.splitlines()
     assert sum(",work@A,work,pair=A,main@" in line for line in results) == 8 * 4  # wall, user, sys, peak
+    jobs = {job["job_id"]: job for job in json.loads(repo.bh("results", "--json").stdout)["jobs"]}
+    assert jobs["work@B"]["params"] == {"pair": "B"} and jobs["work@B"]["status"] == "passed"
+    assert repo.bh("results", "--json", "--csv").returncode == 2
 
 
 def test_one_ref_against_the_working_tree_and_a_regression_fails(repo: Project) -> None:

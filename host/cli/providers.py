@@ -2,30 +2,76 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from benchhub.host.plugin import discover, find, launch
+from benchhub.host.errors import BenchHubError
+from benchhub.host.plugin import Discovered, discover, find, launch
 from benchhub.host.plugin.lockfile import LOCK_FILE, Lock, locked_entry
 from benchhub.proto.provider.v1 import provider_pb2 as pb
+
+#: How long `bh providers` waits for each provider to start and to answer GetSchema.
+PROBE_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Probed:
+    """A discovered provider and what its GetSchema said, or why it could not be asked."""
+
+    found: Discovered
+    schema: pb.GetSchemaResponse | None
+    error: str = ""
+
+
+def probe(found: Discovered, project: Path, timeout: float = PROBE_TIMEOUT_SECONDS) -> Probed:
+    """Start the provider and ask its schema (each step within `timeout`); a failure is kept, not raised."""
+    try:
+        with launch(found.name, project, handshake_timeout=timeout, call_timeout=timeout) as client:
+            return Probed(found, client.get_schema())
+    except BenchHubError as exc:
+        return Probed(found, None, str(exc))
+
+
+def probe_all(found: list[Discovered], project: Path, timeout: float = PROBE_TIMEOUT_SECONDS) -> list[Probed]:
+    """`probe` every provider at once."""
+    if not found:
+        return []
+    with ThreadPoolExecutor(len(found), thread_name_prefix="bh-probe") as pool:
+        return list(pool.map(lambda f: probe(f, project, timeout), found))
 
 
 def show_providers() -> None:
     project = Path.cwd()
     found = discover(project)
+    console = Console()
+    if not found:
+        console.print("No bh-provider-* executables found (.bh/providers/, $BH_PLUGIN_PATH, $PATH).")
+        return
     lock = Lock.load(project)
     table = Table(title="Providers", title_justify="left")
-    for column in ("name", "executable", "found in", LOCK_FILE):
+    for column in ("name", "version", "protocol", "found in", "executable", LOCK_FILE):
         table.add_column(column, overflow="fold")
-    for provider in found:
-        table.add_row(provider.name, str(provider.path), provider.source, lock.status(provider))
-    console = Console()
-    if found:
-        console.print(table)
-    else:
-        console.print("No bh-provider-* executables found (.bh/providers/, $BH_PLUGIN_PATH, $PATH).")
+    problems = []
+    for probed in probe_all(found, project):
+        provider, schema = probed.found, probed.schema
+        if schema is None:
+            problems.append(f"[red]{escape(provider.name)}:[/] {escape(probed.error)}")
+        table.add_row(
+            escape(provider.name),
+            escape(schema.version) if schema else "[red]error[/]",
+            str(schema.protocol_version) if schema else "-",
+            provider.source,
+            escape(str(provider.path)),
+            lock.status(provider),
+        )
+    console.print(table)
+    for problem in problems:
+        console.print(problem)
 
 
 def show_schema(name: str) -> None:
