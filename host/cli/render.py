@@ -84,6 +84,11 @@ class ProgressDisplay:
     def _on_job_started(self, f: dict[str, Any]) -> None:
         self._move("pending", "running")
 
+    def _on_job_status(self, f: dict[str, Any]) -> None:
+        """What the provider says about a job (e.g. how it measures resources), as a dim line."""
+        message = f" — {f['message']}" if f.get("message") else ""
+        self.console.print(f"[dim]· {f['job']}: {f['status']}{message}[/]")
+
     def _on_job_retrying(self, f: dict[str, Any]) -> None:
         self.console.print(f"[yellow]↻[/] {f['job']}: {f['reason']}, attempt {f['attempt']}")
         self._move("running", "pending")
