@@ -92,3 +92,49 @@ def test_sigint_cancels_jobs_releases_everything_and_exits_130(tmp_path: Path) -
     assert status["run"]["status"] == "interrupted"
     assert {a["state"] for a in status["allocations"]} == {"released"}
     assert {j["job_id"]: j["status"] for j in status["jobs"]}["later"] == "cancelled"
+
+
+BOOTING = """
+provider "fakecheap" {
+  ledger       = "%(ledger)s"
+  boot_seconds = 60
+}
+job "slow_boot" {
+  command = ["true"]
+  placement {
+    providers = ["fakecheap"]
+  }
+}
+"""
+
+
+def ledger_entries(ledger: Path) -> list[object]:
+    try:
+        return list(json.loads(ledger.read_text()))
+    except (OSError, ValueError):  # not written yet, or half written
+        return []
+
+
+@pytest.mark.timeout(60)
+def test_sigint_during_allocate_cancels_it_and_releases_what_it_made(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    ledger = tmp_path / "ledger.json"
+    project.write(BOOTING % {"ledger": ledger})
+    bh = project.start("apply", "--auto-approve", "--json")
+    deadline = time.monotonic() + 30
+    while not ledger_entries(ledger):  # the provider made the allocation and now "boots" it for 60 s
+        assert bh.poll() is None and time.monotonic() < deadline, "Allocate never started"
+        time.sleep(0.05)
+    interrupted = time.monotonic()
+    bh.send_signal(signal.SIGINT)
+    rest, err = bh.communicate(timeout=30)
+    took = time.monotonic() - interrupted
+    assert bh.returncode == 130, err
+    assert took < 3, f"bh took {took:.1f}s to stop after Ctrl-C during Allocate"
+    events = [json.loads(line) for line in rest.splitlines()]
+    assert {e["job"]: e["status"] for e in of_type(events, "job.finished")} == {"slow_boot": "cancelled"}
+    assert of_type(events, "run.finished")[0]["status"] == "interrupted"
+    assert ledger_entries(ledger) == []  # released by its token
+    assert wait_gone(int(Path(f"{ledger}.pid").read_text())), "the fake provider is still running"
+    status = json.loads(project.bh("status", "1", "--json").stdout)
+    assert [a["state"] for a in status["allocations"]] == ["released"]

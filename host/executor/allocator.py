@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from benchhub.host.errors import BenchHubError
 from benchhub.host.executor.events import Event
 from benchhub.host.executor.pools import OwnShares
-from benchhub.host.executor.ports import ProviderClient, Recorder
+from benchhub.host.executor.ports import AllocateCall, ProviderClient, Recorder
 from benchhub.host.planning.model import Choice, PlannedJob
 from benchhub.proto.provider.v1 import provider_pb2 as pb
 
@@ -85,6 +85,7 @@ class Allocator:
         self._group_left = Counter(group_sizes)
         self._group_locks: dict[str, threading.Lock] = {g: threading.Lock() for g in group_sizes}
         self._broken: set[str] = set()
+        self._calls: set[AllocateCall] = set()
 
     def acquire(self, job: PlannedJob, choices: Sequence[Choice], attempt: int) -> Lease:
         """An allocation for `job`: its packing group's, else the first of `choices` that works."""
@@ -156,14 +157,17 @@ class Allocator:
         self._emit(Event("job.allocating", where))
         key = (choice.provider, choice.offer.id)
         try:
-            allocation = client.allocate(choice.offer.id, token, tags, choice.reserve)
+            allocation = self._call(client.start_allocate(choice.offer.id, token, tags, choice.reserve))
         except BenchHubError as exc:
             reason = error_reason(exc)
             with self._lock:
                 self._shares.give_back(key, choice.reserve)
                 ours = self._shares.holding(key)  # our other jobs hold (or are getting) part of it
-            self._recorder.allocation_failed(row, str(exc))
-            self._reap(client, token)
+            interrupted = self._cancelled.is_set()
+            if not self._reap(client, token, row):
+                self._recorder.allocation_failed(row, "interrupted" if interrupted else str(exc))
+            if interrupted:
+                raise Cancelled("interrupted") from None
             if reason == "capacity" and choice.offer.shareable and ours:
                 return WAIT_FOR_CAPACITY
             with self._lock:
@@ -182,6 +186,18 @@ class Allocator:
             raise Cancelled("interrupted")
         return lease
 
+    def _call(self, call: AllocateCall) -> pb.Allocation:
+        """The call's allocation; `interrupt()` cancels it meanwhile."""
+        with self._lock:
+            self._calls.add(call)
+        try:
+            if self._cancelled.is_set():  # interrupted before the call was registered
+                call.cancel()
+            return call.result()
+        finally:
+            with self._lock:
+                self._calls.discard(call)
+
     def _wait_for_release(self, seen: int) -> None:
         """Until a release after the `seen`-th one (or an interruption)."""
         with self._freed:
@@ -189,18 +205,29 @@ class Allocator:
         if self._cancelled.is_set():
             raise Cancelled("interrupted")
 
-    def wake(self) -> None:
-        """Wake allocations waiting for capacity (they then see an interruption)."""
+    def interrupt(self) -> None:
+        """Cancel the Allocate calls in flight and wake allocations waiting for capacity: each then
+        sees the interruption (what a cancelled call made is found by its token and released)."""
+        with self._lock:
+            calls = list(self._calls)
+        for call in calls:
+            call.cancel()
         with self._freed:
             self._freed.notify_all()
 
-    def _reap(self, client: ProviderClient, token: str) -> None:
-        """Release whatever a failed or cancelled Allocate may still have created."""
+    def _reap(self, client: ProviderClient, token: str, row: int) -> bool:
+        """Release whatever a failed or cancelled Allocate may still have made; True (and the state
+        row says made and released) when there was something."""
         try:
-            for found in client.list_allocations({TAG_TOKEN: token}):
-                client.release(found.id)
+            found = client.list_allocations({TAG_TOKEN: token})
+            for allocation in found:
+                client.release(allocation.id)
         except BenchHubError:
-            pass  # the provider is gone; `bh gc` finds the allocation by its tags later
+            return False  # the provider is gone; `bh gc` finds the allocation by its tags later
+        for allocation in found[:1]:  # one token, one allocation
+            self._recorder.allocation_made(row, allocation.id)
+            self._recorder.allocation_released(row)
+        return bool(found)
 
     def done(self, job: PlannedJob, lease: Lease) -> None:
         """`job` no longer uses `lease`; the allocation is released when nobody else will."""

@@ -18,10 +18,19 @@ class RunStream(Protocol):
     def cancel(self) -> None: ...
 
 
+class AllocateCall(Protocol):
+    """An Allocate in progress: `result()` waits for it; `cancel()` from another thread ends it
+    (`result()` then raises a BenchHubError)."""
+
+    def result(self) -> pb.Allocation: ...
+
+    def cancel(self) -> None: ...
+
+
 class ProviderClient(Protocol):
-    def allocate(
+    def start_allocate(
         self, offer_id: str, token: str, tags: Mapping[str, str], resources: job_pb2.Resources
-    ) -> pb.Allocation: ...
+    ) -> AllocateCall: ...
 
     def run(self, allocation_id: str, job: job_pb2.Job) -> RunStream: ...
 

@@ -66,7 +66,7 @@ class StateRecorder:
         log_path: str,
         snapshot_digest: str,
     ) -> int:
-        row = self._state.add_job(
+        return self._state.add_job(
             self._run,
             job.id,
             base_name(job),
@@ -75,9 +75,6 @@ class StateRecorder:
             attempt=attempt,
             snapshot_digest=snapshot_digest or None,
             estimated_cost=estimated_cost,
-        )
-        self._state.update_job(
-            row,
             provider=provider,
             offer_id=offer.id,
             instance_type=offer.instance_type,
@@ -88,7 +85,6 @@ class StateRecorder:
             log_path=log_path,
             allocation_id=allocation_row,
         )
-        return row
 
     def job_environment(self, row: int, provider: str, allocation: pb.Allocation) -> None:
         from benchhub.host.results.environment import environment_of
@@ -136,10 +132,14 @@ class StateRecorder:
         self._state.update_job(row, **fields)
 
     def job_not_run(self, job: job_pb2.Job, status: str, reason: str) -> None:
-        row = self._state.add_job(
-            self._run, job.id, base_name(job), params=params_of(job), status=cast(JobStatus, status)
+        self._state.add_job(
+            self._run,
+            job.id,
+            base_name(job),
+            params=params_of(job),
+            status=cast(JobStatus, status),
+            error=reason,
         )
-        self._state.update_job(row, error=reason)
 
     def job_results(
         self,

@@ -79,7 +79,7 @@ class Executor:
 
     def _interrupt(self) -> None:
         self._jobs.cancel_all()
-        self._allocator.wake()
+        self._allocator.interrupt()
 
     def run(self) -> RunResult:
         started = time.monotonic()
@@ -189,8 +189,7 @@ class Executor:
             str(self._jobs.log_path(job.id)),
             job.snapshot_digest,
         )
-        if job.framework:  # results will be stored: say where they were measured
-            self._recorder.job_environment(row, choice.provider, lease.allocation)
+        self._recorder.job_environment(row, choice.provider, lease.allocation)
         self._emit(
             Event(
                 "job.started",

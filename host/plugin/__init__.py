@@ -4,12 +4,19 @@
         offers = provider.offer(pb.OfferRequest(...)).offers
 """
 
-from benchhub.host.plugin.client import ProviderClient, RunStream
+from benchhub.host.plugin.client import AllocateCall, ProviderClient, RunStream
 from benchhub.host.plugin.discovery import Discovered, discover, find
-from benchhub.host.plugin.errors import PluginError, ProtocolMismatchError, ProviderCallError
+from benchhub.host.plugin.errors import (
+    CallCancelledError,
+    PluginError,
+    ProtocolMismatchError,
+    ProviderCallError,
+)
 from benchhub.host.plugin.launcher import launch, launch_executable
 
 __all__ = [
+    "AllocateCall",
+    "CallCancelledError",
     "Discovered",
     "PluginError",
     "ProtocolMismatchError",

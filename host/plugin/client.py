@@ -13,7 +13,7 @@ from google.protobuf import empty_pb2, struct_pb2
 
 from benchhub.host.errors import BenchHubError
 from benchhub.host.plugin.connection import Connection
-from benchhub.host.plugin.errors import PluginError, ProviderCallError
+from benchhub.host.plugin.errors import CallCancelledError, PluginError, ProviderCallError
 from benchhub.host.plugin.output import PluginOutput
 from benchhub.host.plugin.process import GRACE_SECONDS, PluginProcess
 from benchhub.proto.job.v1 import job_pb2
@@ -45,6 +45,42 @@ class RunStream:
                 raise self._client.call_error("Run", e) from None
         finally:
             self._call.cancel()
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self._call.cancel()
+
+
+class AllocateCall:
+    """An Allocate in progress: `result()` waits for the allocation; `cancel()` (from any thread) ends
+    the call, and `result()` then raises `CallCancelledError`. The provider may have made the
+    allocation before it saw the cancel: the caller finds it by its idempotency token and releases it.
+    """
+
+    def __init__(
+        self,
+        client: ProviderClient,
+        call: Any,
+        on_progress: Callable[[pb.AllocateProgress], None] | None = None,
+    ) -> None:
+        self._client, self._call, self._on_progress = client, call, on_progress
+        self._cancelled = False
+
+    def result(self) -> pb.Allocation:
+        event: pb.AllocateEvent
+        try:
+            for event in self._call:
+                if event.HasField("allocation"):
+                    return event.allocation
+                if self._on_progress is not None:
+                    self._on_progress(event.progress)
+        except grpc.RpcError as e:
+            if self._cancelled and e.code() == grpc.StatusCode.CANCELLED:
+                raise CallCancelledError(self._client.name, "Allocate") from None
+            raise self._client.call_error("Allocate", e) from None
+        if self._cancelled:
+            raise CallCancelledError(self._client.name, "Allocate")
+        raise ProviderCallError(self._client.name, "Allocate", _Code.INTERNAL, "ended without an allocation")
 
     def cancel(self) -> None:
         self._cancelled = True
@@ -100,18 +136,22 @@ class ProviderClient:
         on_progress: Callable[[pb.AllocateProgress], None] | None = None,
     ) -> pb.Allocation:
         """Allocate, reporting progress to `on_progress`; the same `token` gives the same allocation."""
+        return self.start_allocate(offer_id, token, tags, resources, on_progress=on_progress).result()
+
+    def start_allocate(
+        self,
+        offer_id: str,
+        token: str,
+        tags: Mapping[str, str],
+        resources: job_pb2.Resources | None = None,
+        *,
+        on_progress: Callable[[pb.AllocateProgress], None] | None = None,
+    ) -> AllocateCall:
+        """`allocate` as a call that another thread can cancel."""
         request = pb.AllocateRequest(
             offer_id=offer_id, idempotency_token=token, tags=tags, resources=resources
         )
-        try:
-            for event in self.stub.Allocate(request, timeout=ALLOCATE_TIMEOUT_SECONDS):
-                if event.HasField("allocation"):
-                    return event.allocation
-                if on_progress is not None:
-                    on_progress(event.progress)
-        except grpc.RpcError as e:
-            raise self.call_error("Allocate", e) from None
-        raise ProviderCallError(self.name, "Allocate", _Code.INTERNAL, "ended without an allocation")
+        return AllocateCall(self, self.stub.Allocate(request, timeout=ALLOCATE_TIMEOUT_SECONDS), on_progress)
 
     def run(self, allocation_id: str, job: job_pb2.Job) -> RunStream:
         return RunStream(self, self.stub.Run(pb.RunRequest(allocation_id=allocation_id, job=job)))

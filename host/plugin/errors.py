@@ -37,3 +37,10 @@ class ProviderCallError(BenchHubError):
         self.retryable = detail.retryable if detail else code == grpc.StatusCode.UNAVAILABLE
         self.metadata = dict(detail.metadata) if detail else {}
         super().__init__(f"provider {provider}: {method} failed ({code.name}): {message}")
+
+
+class CallCancelledError(ProviderCallError):
+    """The host cancelled the call itself (an interrupted run)."""
+
+    def __init__(self, provider: str, method: str) -> None:
+        super().__init__(provider, method, grpc.StatusCode.CANCELLED, "cancelled by the host")

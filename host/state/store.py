@@ -158,13 +158,16 @@ class State:
         attempt: int = 1,
         snapshot_digest: str | None = None,
         estimated_cost: float | None = None,
+        **fields: Any,
     ) -> int:
-        """Add one job attempt (with its parameters) to a run; returns the job's row id."""
+        """Add one job attempt (with its parameters) to a run in one transaction; returns the job's
+        row id. `fields` sets any other column `update_job` can, e.g. `provider=, started=, log_path=`."""
         _check(status, schema.JOB_STATUSES, "job status")
+        _check_job_fields("add_job", fields)
         with self._write() as conn:
             statement = schema.jobs.insert().values(
                 run_id=run_id, job_id=job_id, name=name, status=status, attempt=attempt,
-                snapshot_digest=snapshot_digest, estimated_cost=estimated_cost,
+                snapshot_digest=snapshot_digest, estimated_cost=estimated_cost, **fields,
             )
             row = int(conn.execute(statement.returning(schema.jobs.c.id)).scalar_one())
             rows = [{"job": row, "name": p.name, "value": p.value, "target": p.target, "key": p.key}
@@ -175,11 +178,7 @@ class State:
 
     def update_job(self, job_row: int, **fields: Any) -> None:
         """Set any of a job's columns (see `records.Job`), e.g. `status="running", started=t`."""
-        unknown = set(fields) - _JOB_UPDATABLE
-        if unknown:
-            raise TypeError(f"update_job: not updatable: {', '.join(sorted(unknown))}")
-        if "status" in fields:
-            _check(fields["status"], schema.JOB_STATUSES, "job status")
+        _check_job_fields("update_job", fields)
         with self._write() as conn:
             result = conn.execute(update(schema.jobs).where(schema.jobs.c.id == job_row).values(**fields))
         if result.rowcount == 0:
@@ -421,6 +420,14 @@ _RESULT_COLUMNS = ("job", "benchmark", "metric", "unit", "direction", "iteration
 def _check(value: str, allowed: Sequence[str], what: str) -> None:
     if value not in allowed:
         raise ValueError(f"unknown {what} {value!r}; one of {', '.join(allowed)}")
+
+
+def _check_job_fields(method: str, fields: Mapping[str, Any]) -> None:
+    unknown = set(fields) - _JOB_UPDATABLE
+    if unknown:
+        raise TypeError(f"{method}: not updatable: {', '.join(sorted(unknown))}")
+    if "status" in fields:
+        _check(fields["status"], schema.JOB_STATUSES, "job status")
 
 
 def _sqlite_engine(path: Path, busy_timeout: float) -> Engine:

@@ -10,6 +10,9 @@ under their own names. Config (all optional):
     spot          also offer a spot `small` at 30 % of the price (default false)
     refuse        instance types whose Allocate fails with a capacity error ("small", "large")
     preempt       how many Runs on a spot allocation end preempted before one succeeds (default 0)
+    boot_seconds  Allocate makes the allocation at once, then "boots" it this long before answering,
+                  like a cloud VM (default 0). A cancelled Allocate leaves what it made, as a
+                  provider may that saw the cancel too late: the host releases it by its token.
     ledger        a JSON file listing live allocations, so `ListAllocations` survives a host crash;
                   the provider's pid is written next to it (`<ledger>.pid`)
 """
@@ -61,6 +64,7 @@ class FakeCloudProvider(provider_pb2_grpc.ProviderServicer):
                 A(name="spot", type=A.TYPE_BOOL),
                 A(name="refuse", type=A.TYPE_LIST),
                 A(name="preempt", type=A.TYPE_NUMBER),
+                A(name="boot_seconds", type=A.TYPE_NUMBER),
                 A(name="ledger", type=A.TYPE_STRING),
             ],
             capabilities=pb.Capabilities(
@@ -110,6 +114,8 @@ class FakeCloudProvider(provider_pb2_grpc.ProviderServicer):
             claim.allocation.price_per_hour.CopyFrom(self._offer(shape, kind == "spot").price_per_hour)
             held = claim.commit(Path(tempfile.mkdtemp(prefix=f"{self.name}-")))
         self._save_ledger()
+        if not _booted(context, float(self.config.get("boot_seconds", 0))):
+            return
         yield pb.AllocateEvent(allocation=held.allocation)
 
     def Run(self, request: pb.RunRequest, context: grpc.ServicerContext) -> Iterator[pb.RunEvent]:
@@ -190,6 +196,14 @@ def _stage(job: job_pb2.Job, workdir: Path) -> None:
             target = workdir / artifact.path
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(urlparse(artifact.uri).path, target)
+
+
+def _booted(context: grpc.ServicerContext, seconds: float) -> bool:
+    """Wait `seconds`; False as soon as the host cancels the call."""
+    gone = threading.Event()
+    if not context.add_callback(gone.set):  # the call has already ended
+        return False
+    return not gone.wait(seconds)
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
