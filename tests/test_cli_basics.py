@@ -133,3 +133,16 @@ def test_apply_asks_on_a_terminal(project: Project) -> None:
     assert code == 1 and "not approved" in output
     code, output = _apply_on_a_terminal(project, "y")
     assert code == 0 and "hello passed" in output
+
+
+def test_a_multi_node_job_needs_a_provider_that_runs_them(project: Project) -> None:
+    project.write(
+        'provider "fakecheap" {\n  price = 1.0\n}\n'
+        'job "mpi" {\n  command  = ["true"]\n  provider = "fakecheap"\n  resources {\n    nodes = 3\n  }\n}\n'
+    )
+    done = project.bh("plan")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr == (
+        "Error: job.hcl:4:1: job mpi: needs 3 nodes, but no provider of fakecheap runs multi-node jobs "
+        "(none declares the multi_node capability)\n"
+    )

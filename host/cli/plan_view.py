@@ -45,6 +45,7 @@ def job_fields(job: PlannedJob, currency: str) -> dict[str, Any]:
         "region": chosen.offer.region if chosen else None,
         "instance_type": chosen.offer.instance_type if chosen else None,
         "spot": chosen.offer.spot if chosen else None,
+        "nodes": max(1, job.job.resources.nodes),
         "estimated_cost": round(chosen.estimated_cost, 6) if chosen else None,
         "currency": currency,
         "runner_up": {

@@ -31,6 +31,8 @@ def show_plan(plan: Plan, console: Console | None = None) -> None:
         )
         if fields["spot"]:
             offer += " (spot)"
+        if fields["nodes"] > 1:
+            offer += f" x {fields['nodes']} nodes"
         runner_up = fields["runner_up"]
         table.add_row(
             escape(job.id),

@@ -23,10 +23,14 @@ class UnplaceableError(BenchHubError):
     """No offer of any provider can run a job."""
 
 
-def to_demand(spec: JobSpec) -> sched.JobDemand:
+def to_demand(spec: JobSpec, multi_node: frozenset[str] | None = None) -> sched.JobDemand:
+    """The scheduler's view of `spec`. A job of several nodes may only go to the `multi_node` providers
+    (those declaring the capability; None = no restriction)."""
     r = spec.resources
     placement = spec.placement
     providers = placement.providers or ((spec.provider,) if spec.provider else ())
+    if r.nodes > 1 and multi_node is not None:
+        providers = _multi_node(spec, providers, multi_node)
     return sched.JobDemand(
         id=spec.id,
         resources=sched.Resources(r.cpu, r.memory_bytes, r.gpu, r.disk_bytes, r.nodes, r.arch),
@@ -34,6 +38,17 @@ def to_demand(spec: JobSpec) -> sched.JobDemand:
         exclusive=spec.exclusive,
         constraints=sched.Constraints(providers, placement.regions, placement.spot, placement.max_price),
     )
+
+
+def _multi_node(spec: JobSpec, allowed: tuple[str, ...], multi_node: frozenset[str]) -> tuple[str, ...]:
+    capable = tuple(sorted(multi_node.intersection(allowed) if allowed else multi_node))
+    if not capable:
+        which = f"of {', '.join(allowed)} " if allowed else ""
+        raise UnplaceableError(
+            f"{spec.position}: job {spec.id}: needs {spec.resources.nodes} nodes, but no provider {which}"
+            "runs multi-node jobs (none declares the multi_node capability)"
+        )
+    return capable
 
 
 def to_offer(provider: str, offer: pb.Offer, billing: Billing) -> sched.Offer:
@@ -78,8 +93,11 @@ def place_levels(
     batch: int,
     currency: str | None,
     history: Mapping[str, float],
+    multi_node: frozenset[str] | None = None,
 ) -> Placed:
-    placer = _Placer(offers, billing, currency, history, {s.id: s for level in levels for s in level})
+    """Place every level's jobs in batches; `multi_node` as in `to_demand`."""
+    specs = {s.id: s for level in levels for s in level}
+    placer = _Placer(offers, billing, currency, history, specs, multi_node)
     for number, level in enumerate(levels):
         for start in range(0, len(level), batch):
             placer.place(level[start : start + batch], f"{number}.{start}")
@@ -94,6 +112,7 @@ class _Placer:
         currency: str | None,
         history: Mapping[str, float],
         specs: Mapping[str, JobSpec],
+        multi_node: frozenset[str] | None,
     ) -> None:
         self.protos = {(name, o.id): o for name, found in offers.items() for o in found}
         self.offers = [
@@ -102,10 +121,12 @@ class _Placer:
         self.policy = sched.Policy(currency=currency)
         self.history = history
         self.specs = specs
+        self.multi_node = multi_node
         self.placed = Placed()
 
     def place(self, batch: Sequence[JobSpec], group_prefix: str) -> None:
-        placement = place([to_demand(s) for s in batch], self.offers, self.policy, history=self.history)
+        demands = [to_demand(s, self.multi_node) for s in batch]
+        placement = place(demands, self.offers, self.policy, history=self.history)
         self.placed.currency = placement.currency
         for unplaced in placement.unplaced:
             if not unplaced.capacity_only or len(batch) == 1:  # alone it has all the capacity there is

@@ -72,6 +72,7 @@ def plan_config(config: Config, job_file: Path, session: ProviderSession, *, ref
         batch=settings.parallelism,
         currency=settings.budget.currency if settings.budget else None,
         history=_history(project, config.jobs),
+        multi_node=frozenset(n for n, c in session.connected.items() if c.schema.capabilities.multi_node),
     )
     jobs = [
         PlannedJob(
