@@ -4,6 +4,7 @@ Shipped to the job as `python3 -c <this file's source> <spec json>`, so it uses 
 only (Python 3.7 or newer) and must not import anything from benchhub. The spec holds: command
 (argv), count, warmup, out (the JSON file written), metrics_file (a JSON file the command may write
 each run, or null) and regex (metric name -> pattern whose first group is read from the stdout).
+Arguments after the spec (a job's argument parameters) are appended to the command.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def main(spec: dict[str, Any]) -> int:
     code = 0
     try:
         for i in range(spec["warmup"] + spec["count"]):
-            rep = _run_once(spec["command"], spec["metrics_file"], spec["regex"])
+            rep = _run_once([*spec["command"], *spec["arguments"]], spec["metrics_file"], spec["regex"])
             if i >= spec["warmup"]:
                 rep["iteration"] = i - spec["warmup"]
                 reps.append(rep)
@@ -84,4 +85,4 @@ def main(spec: dict[str, Any]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(json.loads(sys.argv[1])))
+    sys.exit(main({**json.loads(sys.argv[1]), "arguments": sys.argv[2:]}))

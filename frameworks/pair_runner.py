@@ -5,6 +5,8 @@ only (Python 3.7 or newer) and must not import anything from benchhub. The spec 
 (argv), env (extra variables), sides ([[label, directory], ...]), rounds, warmup (unrecorded rounds
 first), outputs (output name -> glob relative to a side's directory) and out (the directory
 receiving `<side>/<round>/stdout` and `<side>/<round>/<output name>` for every recorded run).
+Arguments after the spec (a job's argument parameters) are appended to the command, as they would be
+to the command of an unpaired job.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ NOT_FOUND = 127
 
 def _run(spec: dict[str, Any], directory: str, target: str | None) -> int:
     env = {**os.environ, **spec["env"]}
-    done = subprocess.run(spec["command"], cwd=directory, env=env, stdout=subprocess.PIPE, check=False)
+    command = [*spec["command"], *spec["arguments"]]
+    done = subprocess.run(command, cwd=directory, env=env, stdout=subprocess.PIPE, check=False)
     sys.stdout.buffer.write(done.stdout)
     sys.stdout.flush()
     if target is None:
@@ -52,4 +55,4 @@ def main(spec: dict[str, Any]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(json.loads(sys.argv[1])))
+    sys.exit(main({**json.loads(sys.argv[1]), "arguments": sys.argv[2:]}))
