@@ -2,8 +2,8 @@
 job that runs its framework's command alternately on snapshot A and snapshot B of its source
 (A, B, A, B, ... on one allocation), so machine noise hits both sides alike.
 
-A job takes part when it has a `framework` block and a `source`; others are left out with a plan
-warning. The two snapshots are the job's input artifacts at `a/` and `b/` (see
+A job takes part when it has a `framework` block and a `source` and takes no inputs from other jobs;
+others are left out with a plan warning. The two snapshots are the job's input artifacts at `a/` and `b/` (see
 `benchhub.frameworks.paired`); its framework is `PAIRED`, whose attributes carry the job file's block
 and both snapshot digests, so that ingesting its results stores the two sides as `<job>@A` and `<job>@B`.
 """
@@ -38,17 +38,15 @@ def side_label(ref: str | None) -> str:
 def make_paired_plan(job_file: Path, session: ProviderSession, refs: tuple[str | None, str | None]) -> Plan:
     """A plan of paired jobs comparing ref A with ref B (None: the working tree)."""
     config = load_workflow(job_file)
-    pairable = [spec for spec in config.jobs if _pairable(spec)]
+    left_out = {spec.id: why for spec in config.jobs if (why := _not_pairable(spec))}
+    pairable = [spec for spec in config.jobs if spec.id not in left_out]
     if not pairable:
         raise NothingToPairError(
-            f"{job_file}: no job has both a framework block and a source, so there is nothing to pair"
+            f"{job_file}: no job has a framework block and a source without inputs from other jobs, "
+            "so there is nothing to pair"
         )
     kept = {spec.id for spec in pairable}
-    warnings = [
-        f"job {spec.id} left out of the paired run: it needs a framework block and a source"
-        for spec in config.jobs
-        if not _pairable(spec)
-    ]
+    warnings = [f"job {job_id} left out of the paired run: {why}" for job_id, why in left_out.items()]
     sides = [Sources(Path.cwd(), ref) for ref in refs]
     snapshots = {spec.id: _snapshots(sides, job_file, spec) for spec in pairable}
     paired = replace(config, jobs=tuple(_paired_spec(spec, snapshots[spec.id], kept) for spec in pairable))
@@ -63,8 +61,13 @@ def make_paired_plan(job_file: Path, session: ProviderSession, refs: tuple[str |
     )
 
 
-def _pairable(spec: JobSpec) -> bool:
-    return spec.framework is not None and spec.source is not None
+def _not_pairable(spec: JobSpec) -> str:
+    """Why `spec` cannot run as a paired job; empty when it can."""
+    if spec.framework is None or spec.source is None:
+        return "it needs a framework block and a source"
+    if spec.inputs:
+        return "it takes inputs from other jobs"
+    return ""
 
 
 def _digests(sides: list[Sources]) -> dict[str, str]:
