@@ -15,7 +15,8 @@ from benchhub.host.errors import BenchHubError
 from benchhub.host.plugin.connection import Connection
 from benchhub.host.plugin.errors import CallCancelledError, PluginError, ProviderCallError
 from benchhub.host.plugin.output import PluginOutput
-from benchhub.host.plugin.process import GRACE_SECONDS, PluginProcess
+from benchhub.host.plugin.process import PluginProcess
+from benchhub.host.plugin.timeouts import ALLOCATE_TIMEOUT_SECONDS, CALL_TIMEOUT_SECONDS, GRACE_SECONDS
 from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.plugin import grpc_controller_pb2 as controller_pb
 from benchhub.proto.plugin import grpc_controller_pb2_grpc, grpc_stdio_pb2_grpc
@@ -24,8 +25,6 @@ from benchhub.proto.provider.v1 import provider_pb2_grpc
 from benchhub.providers.sdk.errors import detail_of
 
 log = logging.getLogger("benchhub.plugin")
-CALL_TIMEOUT_SECONDS = 120.0
-ALLOCATE_TIMEOUT_SECONDS = 3600.0
 _Code = grpc.StatusCode
 _GONE = (_Code.UNAVAILABLE, _Code.CANCELLED, _Code.UNKNOWN)  # what a call sees when the plugin dies
 T = TypeVar("T")

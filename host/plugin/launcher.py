@@ -1,18 +1,26 @@
-"""Starting a provider plugin (or attaching to a running one) and connecting the typed client to it."""
+"""Starting a provider plugin (or attaching to a running one) and connecting the typed client to it.
+
+The executable starts before the channel side (the typed client, health checks, the TLS bridge) is
+even imported: `bh` launches plugins while it is still loading, so the earlier the process starts,
+the more of its own start-up overlaps the host's.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from benchhub.host.plugin.client import CALL_TIMEOUT_SECONDS, ProviderClient
-from benchhub.host.plugin.connection import UnhealthyError, check_health, connect
 from benchhub.host.plugin.discovery import find
 from benchhub.host.plugin.errors import PluginError, ProtocolMismatchError
 from benchhub.host.plugin.output import PluginOutput
-from benchhub.host.plugin.process import HANDSHAKE_TIMEOUT_SECONDS, PluginProcess, version_problem
+from benchhub.host.plugin.process import PluginProcess, version_problem
 from benchhub.host.plugin.reattach import REATTACH_ENV, Reattached, reattached
+from benchhub.host.plugin.timeouts import CALL_TIMEOUT_SECONDS, HANDSHAKE_TIMEOUT_SECONDS
 from benchhub.providers.sdk import mtls, wire
+
+if TYPE_CHECKING:
+    from benchhub.host.plugin.client import ProviderClient
 
 HOST_VERSIONS = (wire.APP_PROTOCOL_VERSION,)
 
@@ -62,6 +70,9 @@ def launch_executable(
     process = PluginProcess(executable, name, output)
     extra_env = {wire.CLIENT_CERT_ENV: identity.cert_pem.decode()} if identity else {}
     handshake = process.start(host_versions, extra_env, handshake_timeout)
+    from benchhub.host.plugin.client import ProviderClient
+    from benchhub.host.plugin.connection import UnhealthyError, check_health, connect
+
     try:
         connection = connect(handshake, identity)
     except ValueError as e:  # a certificate that does not parse
@@ -76,6 +87,9 @@ def launch_executable(
 
 def attach(running: Reattached, *, call_timeout: float = CALL_TIMEOUT_SECONDS) -> ProviderClient:
     """A client for a provider someone else started; closing it only disconnects."""
+    from benchhub.host.plugin.client import ProviderClient
+    from benchhub.host.plugin.connection import UnhealthyError, check_health, connect
+
     where = f"{REATTACH_ENV}[{running.name}] at {running.handshake.address}"
     problem = version_problem(running.handshake, HOST_VERSIONS, running.name)
     if problem:

@@ -30,9 +30,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import hcl2
-from lark.exceptions import UnexpectedInput
-
 from benchhub.host.errors import BenchHubError, ConfigError
 from benchhub.host.plugin.discovery import Discovered
 from benchhub.proto.provider.v1 import provider_pb2 as pb
@@ -103,6 +100,8 @@ class Lock:
         self.providers[entry.name] = entry
 
     def save(self) -> None:
+        import hcl2  # here, not at the top: a project without a lock file never pays for it
+
         builder = hcl2.Builder()
         for entry in sorted(self.providers.values(), key=lambda e: e.name):
             builder.block(
@@ -117,6 +116,9 @@ class Lock:
 
 
 def _parse(text: str, path: Path) -> dict[str, LockedProvider]:
+    import hcl2  # here, not at the top: a project without a lock file never pays for it
+    from lark.exceptions import UnexpectedInput
+
     options = hcl2.SerializationOptions(strip_string_quotes=True, with_comments=False)
     try:
         document = hcl2.loads(text, serialization_options=options)
