@@ -227,7 +227,7 @@ def test_shutdown_leaves_no_process(install_plugin: InstallPlugin, wait_gone: Wa
 
 def test_configure_reports_bad_values_by_attribute(local: ProviderClient) -> None:
     diagnostics = local.configure({"cpu_share": 2, "colour": "red"})
-    assert {(tuple(d.attribute_path), d.summary) for d in diagnostics} == {
-        (("cpu_share",), "cpu_share must be in (0, 1], got 2"),
-        (("colour",), "unknown attribute 'colour' (known: " + ", ".join(KNOWN) + ")"),
+    assert {(tuple(d.attribute_path), d.summary, d.detail) for d in diagnostics} == {
+        (("cpu_share",), "cpu_share must be in (0, 1], got 2", ""),
+        (("colour",), "unknown attribute 'colour'", "known: " + ", ".join(KNOWN)),
     }

@@ -150,10 +150,10 @@ def test_without_cgroups_it_measures_with_rusage_and_says_so(local: ProviderClie
     assert exit.peak_memory_bytes == pytest.approx(200 * MiB, rel=0.10)
 
 
-def test_cgroups_must_be_true_or_false(local: ProviderClient) -> None:
+def test_cgroups_must_be_a_bool(local: ProviderClient) -> None:
     diagnostics = local.configure({"cgroups": "no"})
     summaries = [(list(d.attribute_path), d.summary) for d in diagnostics]
-    assert summaries == [(["cgroups"], "cgroups must be true or false")]
+    assert summaries == [(["cgroups"], "cgroups must be a bool")]
     schema = {a.name: a for a in local.get_schema().config}
     assert schema["cgroups"].type == pb.Attribute.TYPE_BOOL and schema["cgroups"].default.bool_value is True
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,12 +61,18 @@ def error(summary: str, *path: str, detail: str = "") -> pb.Diagnostic:
 
 
 def parse(
-    config: struct_pb2.Struct, settings: Sequence[Setting]
+    config: struct_pb2.Struct | Mapping[str, Any], settings: Sequence[Setting]
 ) -> tuple[dict[str, Any], list[pb.Diagnostic]]:
-    """Values for every setting (defaults filled in) and the diagnostics of what was wrong."""
-    given = json_format.MessageToDict(config)
+    """Values for every setting (defaults filled in) and the diagnostics of what was wrong.
+
+    `config` is a Configure request's Struct or the dict it decodes to; an unknown attribute's
+    diagnostic lists the known ones in its detail."""
+    given = json_format.MessageToDict(config) if isinstance(config, struct_pb2.Struct) else dict(config)
     known = {setting.name: setting for setting in settings}
-    diagnostics = [error(f"unknown attribute {name!r}", name) for name in given if name not in known]
+    listed = f"known: {', '.join(known)}"
+    diagnostics = [
+        error(f"unknown attribute {name!r}", name, detail=listed) for name in given if name not in known
+    ]
     values: dict[str, Any] = {}
     for setting in settings:
         value = given.get(setting.name)
