@@ -54,7 +54,10 @@ def test_a_config_file_outside_the_working_dir_is_refused(local: ProviderClient)
     job = with_parameter(sh("escape", "true"), Target.TARGET_CONFIG_FILE, "../../etc/evil.conf", "x")
     exit = events(local, allocate(local), job)[-1].exit
     assert exit.status == pb.EXIT_STATUS_ERROR
-    assert exit.message == "path '../../etc/evil.conf' leaves the job's working directory"
+    assert exit.message == (
+        "parameter 'evil.conf': config file '../../etc/evil.conf' must be a relative path inside the job's "
+        "working directory"
+    )
 
 
 def _swappiness_writable() -> bool:

@@ -65,3 +65,22 @@ def test_a_target_the_provider_does_not_accept_is_refused_by_name(
     with pytest.raises(InvalidError) as e:
         apply_parameters(job, "docker", accepts)
     assert e.value.message == f"parameter 'p': the docker provider applies parameters as {wording}"
+
+
+def test_config_file_paths_are_normalised_relative_paths() -> None:
+    job = job_with(
+        param("a", job_pb2.Value(string_value="1"), Target.TARGET_CONFIG_FILE, "./conf//a.ini"),
+        param("b", job_pb2.Value(string_value="2"), Target.TARGET_CONFIG_FILE, "conf/x/../b.ini"),
+        param("c.ini", job_pb2.Value(string_value="3"), Target.TARGET_CONFIG_FILE),
+    )
+    assert apply_parameters(job, "test").config_files == {"conf/a.ini": "1", "conf/b.ini": "2", "c.ini": "3"}
+
+
+@pytest.mark.parametrize("path", ["../x.ini", "conf/../../x.ini", "/etc/x.ini", ".", "conf/.."])
+def test_a_config_file_outside_the_working_dir_is_refused_for_every_provider(path: str) -> None:
+    job = job_with(param("p", job_pb2.Value(string_value="x"), Target.TARGET_CONFIG_FILE, path))
+    with pytest.raises(InvalidError) as e:
+        apply_parameters(job, "any")
+    assert e.value.message == (
+        f"parameter 'p': config file {path!r} must be a relative path inside the job's working directory"
+    )

@@ -3,11 +3,13 @@
 `apply_parameters(job, provider, accepts)` gives the job's argv, env, system settings and config
 files with its parameters in; each provider then puts them where its runtime needs them. A parameter
 without a target only feeds ``${param.NAME}`` in the job file (the host substitutes it) and is skipped.
+A config file's path is checked here, once for every provider: relative, and inside the working dir.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 from collections.abc import Collection
 
 from benchhub.proto.job.v1 import job_pb2
@@ -28,7 +30,7 @@ class AppliedParameters:
     argv: list[str]  # the command, then each ARGUMENT parameter: `key value`, or the bare value without a key
     env: dict[str, str]  # the job's env, then each ENV parameter: `key` (or the name) = value
     system: dict[str, str]  # SYSTEM parameters: sysctl key (or the name) -> value
-    config_files: dict[str, str]  # CONFIG_FILE parameters: path in the workdir (key or name) -> value
+    config_files: dict[str, str]  # CONFIG_FILE parameters: normalised workdir path (key or name) -> text
 
 
 def value_text(value: job_pb2.Value) -> str:
@@ -61,11 +63,25 @@ def _refuse(
     )
 
 
+def _config_file_path(parameter: job_pb2.Parameter) -> str:
+    """The parameter's path (key, else name) normalised; InvalidError unless it names a file inside
+    the working directory."""
+    given = parameter.key or parameter.name
+    path = posixpath.normpath(given)
+    if posixpath.isabs(path) or path == "." or path == ".." or path.startswith("../"):
+        raise InvalidError(
+            f"parameter {parameter.name!r}: config file {given!r} must be a relative path inside the job's "
+            "working directory"
+        )
+    return path
+
+
 def apply_parameters(
     job: job_pb2.Job, provider: str, accepts: Collection[Target.ValueType] = tuple(_AS)
 ) -> AppliedParameters:
     """The job's argv, env, system settings and config files with its parameters applied; a
-    parameter whose target `provider` does not accept is an InvalidError naming it."""
+    parameter whose target `provider` does not accept, or a config file outside the working dir, is an
+    InvalidError naming it."""
     applied = AppliedParameters(list(job.command), environment(job), {}, {})
     for parameter in job.parameters:
         if parameter.target == Target.TARGET_UNSPECIFIED:
@@ -78,5 +94,5 @@ def apply_parameters(
         elif parameter.target == Target.TARGET_SYSTEM:
             applied.system[key] = text
         elif parameter.target == Target.TARGET_CONFIG_FILE:
-            applied.config_files[key] = text
+            applied.config_files[_config_file_path(parameter)] = text
     return applied
