@@ -84,9 +84,10 @@ def test_a_job_runs_over_ssh_on_an_ec2_allocation_and_nothing_is_left(
 
     data = tmp_path / "numbers.txt"
     data.write_text("3\n1\n2\n")
+    script = 'sort -n numbers.txt > out/sorted.txt && echo "sorted $MODE" "$@" && cat run.ini'
     job = job_pb2.Job(
         id="sort-1",
-        command=["sh", "-c", 'sort -n numbers.txt > out/sorted.txt && echo "sorted $MODE" "$@"', "sh"],
+        command=["sh", "-c", script, "sh"],
         env={"MODE": "as text"},
         inputs=[job_pb2.Artifact(name="data", kind=Kind.KIND_FILE, uri=data.as_uri(), path="numbers.txt")],
         outputs=[job_pb2.Output(name="result", glob="out/*.txt")],
@@ -94,13 +95,19 @@ def test_a_job_runs_over_ssh_on_an_ec2_allocation_and_nothing_is_left(
     job.command[2] = "mkdir -p out && " + job.command[2]
     job.parameters.add(name="MODE", value=job_pb2.Value(string_value="numeric"), target=Target.TARGET_ENV)
     job.parameters.add(name="n", value=job_pb2.Value(int_value=3), target=Target.TARGET_ARGUMENT, key="--n")
+    ini = job_pb2.Value(string_value="threads = 2\n")
+    job.parameters.add(name="run.ini", value=ini, target=Target.TARGET_CONFIG_FILE)
     events = list(aws.run(allocation.id, job))
-    assert b"".join(e.log.data for e in events if e.HasField("log")) == b"sorted numeric --n 3\n"
+    assert b"".join(e.log.data for e in events if e.HasField("log")) == b"sorted numeric --n 3\nthreads = 2\n"
     assert events[-1].exit.status == pb.EXIT_STATUS_SUCCEEDED
     sysctl = job_pb2.Job(id="tuned", command=["true"])
     sysctl.parameters.add(name="vm.swappiness", value=job_pb2.Value(int_value=1), target=Target.TARGET_SYSTEM)
-    with pytest.raises(ProviderCallError, match="applies parameters as arguments or env vars, not as system"):
+    with pytest.raises(ProviderCallError, match="as arguments, env vars or config files, not as system"):
         list(aws.run(allocation.id, sysctl))
+    escaping = job_pb2.Job(id="escaping", command=["true"])
+    escaping.parameters.add(name="x", value=ini, target=Target.TARGET_CONFIG_FILE, key="../x.ini")
+    with pytest.raises(ProviderCallError, match=r"config file '\.\./x\.ini' must be a relative path inside"):
+        list(aws.run(allocation.id, escaping))
 
     chunks = list(aws.collect(allocation.id, job.id, job.outputs))
     assert [(c.output, c.path, c.last) for c in chunks] == [("result", "out/sorted.txt", True)]

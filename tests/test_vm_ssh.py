@@ -109,6 +109,22 @@ def test_inputs_are_uploaded_and_outputs_downloaded(remote: SshRemote, tmp_path:
     assert (into / "out/deep/y").read_text() == "x\n"
 
 
+def test_config_files_are_written_into_the_working_dir_after_the_inputs(
+    remote: SshRemote, tmp_path: Path
+) -> None:
+    shipped = tmp_path / "app.toml"
+    shipped.write_text("size = 1\n")
+    inputs = [
+        job_pb2.Artifact(name="cfg", kind=Kind.KIND_FILE, uri=shipped.as_uri(), path="run/conf/app.toml")
+    ]
+    ran = job("sh", "-c", "cat conf/app.toml deep/er/x.ini", workdir="run", inputs=inputs)
+    files = {"conf/app.toml": "size = 64\n", "deep/er/x.ini": "[x]\n"}
+    events = list(remote.run(ran, never_interrupted, files))
+    assert events[-1].exit.status == pb.EXIT_STATUS_SUCCEEDED
+    assert logs(events, pb.LogChunk.STREAM_STDOUT) == b"size = 64\n[x]\n"
+    assert (tmp_path / "vm" / ran.id / "run" / "deep" / "er" / "x.ini").read_text() == "[x]\n"
+
+
 def test_timeout_kills_the_whole_process_group(remote: SshRemote) -> None:
     marker = f"{time.time_ns() % 10**6}.25"
     ran = job("sh", "-c", f"sleep {marker} & sleep {marker}", timeout=1)

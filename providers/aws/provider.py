@@ -51,7 +51,7 @@ BILLING = pb.Billing(
 )
 SessionFactory = Callable[[str | None], boto3.session.Session]
 Target = job_pb2.Parameter.Target
-PARAMETER_TARGETS = (Target.TARGET_ARGUMENT, Target.TARGET_ENV)
+PARAMETER_TARGETS = (Target.TARGET_ARGUMENT, Target.TARGET_ENV, Target.TARGET_CONFIG_FILE)
 
 
 def default_session(profile: str | None) -> boto3.session.Session:
@@ -284,7 +284,9 @@ class AwsProvider(provider_pb2_grpc.ProviderServicer):
         vm.workdirs[job.id] = job.workdir
         timeouts = SshTimeouts(interruption_poll=state.config.interruption_poll)
         remote = SshRemote(vm.target, timeouts, state.config.remote_dir)
-        yield from remote.run(job, lambda: state.ec2.interruption(vm.region, vm.instance_id))
+        yield from remote.run(
+            job, lambda: state.ec2.interruption(vm.region, vm.instance_id), applied.config_files
+        )
 
     def Collect(self, request: pb.CollectRequest, context: grpc.ServicerContext) -> Iterator[pb.CollectChunk]:
         state, vm = self.state, self._vm(request.allocation_id)

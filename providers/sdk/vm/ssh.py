@@ -1,7 +1,8 @@
 """The SSH run path of a VM provider, on asyncssh.
 
 A job on a VM lives in a sandbox directory `<root>/<job id>` (root: `.benchhub` in the login user's home); its
-inputs are uploaded there over SFTP (tars unpacked at their `path`), its command runs in its own
+inputs are uploaded there over SFTP (tars unpacked at their `path`), then its config files (CONFIG_FILE
+parameters, paths checked by `apply_parameters`) are written into its working dir; its command runs in its own
 session (process group) with stdout and stderr streamed as they come, the timeout kills the whole group,
 and outputs are downloaded back by glob.
 
@@ -21,7 +22,7 @@ import queue
 import shlex
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -166,11 +167,19 @@ class SshRemote:
 
     # -- running ------------------------------------------------------------------------------------
 
-    def run(self, job: job_pb2.Job, interrupted: InterruptionCheck) -> Iterator[pb.RunEvent]:
-        """Upload inputs, run the job's command, stream its output; the last event is its Exit."""
-        return _iterate_in_thread(lambda: self._run(job, interrupted))
+    def run(
+        self,
+        job: job_pb2.Job,
+        interrupted: InterruptionCheck,
+        config_files: Mapping[str, str] | None = None,
+    ) -> Iterator[pb.RunEvent]:
+        """Upload inputs, write `config_files` (path in the working dir -> text), run the job's command,
+        stream its output; the last event is its Exit."""
+        return _iterate_in_thread(lambda: self._run(job, interrupted, config_files or {}))
 
-    async def _run(self, job: job_pb2.Job, interrupted: InterruptionCheck) -> AsyncIterator[pb.RunEvent]:
+    async def _run(
+        self, job: job_pb2.Job, interrupted: InterruptionCheck, config_files: Mapping[str, str]
+    ) -> AsyncIterator[pb.RunEvent]:
         started = time.monotonic()
         uploads = [(artifact, local_path(artifact)) for artifact in job.inputs]
         try:
@@ -180,7 +189,7 @@ class SshRemote:
             return
         async with connection:
             yield _event(status=pb.StatusChange(status=pb.JOB_STATUS_PREPARING, message="uploading inputs"))
-            await self._stage(connection, job, uploads)
+            await self._stage(connection, job, uploads, config_files)
             yield _event(status=pb.StatusChange(status=pb.JOB_STATUS_RUNNING))
             async for event in self._execute(connection, job, interrupted):
                 yield event
@@ -190,26 +199,22 @@ class SshRemote:
         connection: asyncssh.SSHClientConnection,
         job: job_pb2.Job,
         uploads: Sequence[tuple[job_pb2.Artifact, Path]],
+        config_files: Mapping[str, str],
     ) -> None:
         root = sandbox(self.root, job.id)
         staging = posixpath.join(root, ".bh-inputs")
         await _check(connection, f"rm -rf {shlex.quote(root)} && mkdir -p {shlex.quote(staging)}")
         async with connection.start_sftp_client() as sftp:
-            for index, (_, path) in enumerate(uploads):
-                await sftp.put(str(path), posixpath.join(staging, str(index)))
-        for index, (artifact, _) in enumerate(uploads):
-            staged = shlex.quote(posixpath.join(staging, str(index)))
-            target = posixpath.normpath(posixpath.join(root, artifact.path or "."))
-            if artifact.kind in (job_pb2.Artifact.KIND_SOURCE_SNAPSHOT, job_pb2.Artifact.KIND_DIRECTORY):
-                line = f"mkdir -p {shlex.quote(target)} && tar -xf {staged} -C {shlex.quote(target)}"
-            elif artifact.kind == job_pb2.Artifact.KIND_FILE:
-                if not artifact.path:
-                    target = posixpath.join(root, local_path(artifact).name)
-                parent = shlex.quote(posixpath.dirname(target) or ".")
-                line = f"mkdir -p {parent} && mv {staged} {shlex.quote(target)}"
-            else:
-                raise InvalidError(f"input {artifact.name!r}: a VM job cannot take a container image")
-            await _check(connection, line)
+            for index, (_, local) in enumerate(uploads):
+                await sftp.put(str(local), posixpath.join(staging, str(index)))
+            for index, (artifact, _) in enumerate(uploads):
+                await _check(connection, _placing(artifact, posixpath.join(staging, str(index)), root))
+            workdir = working_dir(self.root, job.id, job.workdir)
+            for relative, text in config_files.items():
+                remote = posixpath.join(workdir, relative)
+                await sftp.makedirs(posixpath.dirname(remote), exist_ok=True)
+                async with sftp.open(remote, "w") as file:
+                    await file.write(text)
 
     async def _execute(
         self,
@@ -304,6 +309,19 @@ class SshRemote:
                         await sftp.get(remote, str(local), preserve=True)
 
         asyncio.run(download())
+
+
+def _placing(artifact: job_pb2.Artifact, staged: str, root: str) -> str:
+    """The remote shell line moving the uploaded `staged` input to its place below `root`."""
+    target = posixpath.normpath(posixpath.join(root, artifact.path or "."))
+    if artifact.kind in (job_pb2.Artifact.KIND_SOURCE_SNAPSHOT, job_pb2.Artifact.KIND_DIRECTORY):
+        return f"mkdir -p {shlex.quote(target)} && tar -xf {shlex.quote(staged)} -C {shlex.quote(target)}"
+    if artifact.kind == job_pb2.Artifact.KIND_FILE:
+        if not artifact.path:
+            target = posixpath.join(root, local_path(artifact).name)
+        parent = shlex.quote(posixpath.dirname(target) or ".")
+        return f"mkdir -p {parent} && mv {shlex.quote(staged)} {shlex.quote(target)}"
+    raise InvalidError(f"input {artifact.name!r}: a VM job cannot take a container image")
 
 
 async def _check(connection: asyncssh.SSHClientConnection, line: str) -> None:
