@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf import struct_pb2
 
@@ -12,43 +12,35 @@ from benchhub.proto.provider.v1 import provider_pb2 as pb
 from benchhub.providers.sdk import settings
 from benchhub.providers.sdk.settings import Setting, Type, error
 
+T = TypeVar("T")
+_TYPES = {bool: Type.TYPE_BOOL, float: Type.TYPE_NUMBER, str: Type.TYPE_STRING}
+
+
+def _attribute(default: T, description: str) -> T:
+    """A config field that is also an attribute of the schema, described for `bh providers schema`."""
+    return dataclasses.field(default=default, metadata={"description": description})
+
 
 @dataclasses.dataclass(frozen=True)
 class LocalConfig:
-    cpu_share: float = 0.5  # of this machine's cores: a benchmark never eats the whole laptop
-    memory_share: float = 0.5
-    wait_seconds: float = 0.0  # Allocate waits this long for capacity, then refuses
-    workdir_root: str = ""  # where per-allocation temp dirs go; empty = the system temp dir
-    cgroups: bool = True  # each job in its own cgroup (limits, exact metrics) when this provider may make one
+    # half of the machine by default: a benchmark never eats the whole laptop
+    cpu_share: float = _attribute(0.5, "Share of this machine's cores offered (0 < share <= 1).")
+    memory_share: float = _attribute(0.5, "Share of this machine's memory offered (0 < share <= 1).")
+    wait_seconds: float = _attribute(0.0, "How long Allocate waits for capacity before refusing.")
+    workdir_root: str = _attribute("", "Directory for the jobs' temp dirs (default: system temp).")
+    cgroups: bool = _attribute(
+        True,
+        "Run each job in its own cgroup, with its cpu/memory limits and exact metrics sampled at 10 Hz, "
+        "when the provider runs as root with writable cgroups; false (or no writable cgroup) measures "
+        "with rusage and /proc instead, and says so in the job's RUNNING status.",
+    )
 
 
 DEFAULTS = LocalConfig()
 SHARES = ("cpu_share", "memory_share")
-SETTINGS = (
-    Setting(
-        "cpu_share", Type.TYPE_NUMBER, "Share of this machine's cores offered (0 < share <= 1).",
-        default=DEFAULTS.cpu_share,
-    ),
-    Setting(
-        "memory_share", Type.TYPE_NUMBER, "Share of this machine's memory offered (0 < share <= 1).",
-        default=DEFAULTS.memory_share,
-    ),
-    Setting(
-        "wait_seconds", Type.TYPE_NUMBER, "How long Allocate waits for capacity before refusing.",
-        default=DEFAULTS.wait_seconds,
-    ),
-    Setting(
-        "workdir_root", Type.TYPE_STRING, "Directory for the jobs' temp dirs (default: system temp).",
-        default=DEFAULTS.workdir_root,
-    ),
-    Setting(
-        "cgroups",
-        Type.TYPE_BOOL,
-        "Run each job in its own cgroup, with its cpu/memory limits and exact metrics sampled at 10 Hz, "
-        "when the provider runs as root with writable cgroups; false (or no writable cgroup) measures "
-        "with rusage and /proc instead, and says so in the job's RUNNING status.",
-        default=DEFAULTS.cgroups,
-    ),
+SETTINGS = tuple(
+    Setting(field.name, _TYPES[type(field.default)], field.metadata["description"], default=field.default)
+    for field in dataclasses.fields(LocalConfig)
 )
 SCHEMA = [setting.attribute() for setting in SETTINGS]
 
