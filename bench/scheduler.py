@@ -121,7 +121,7 @@ def milp_optimum(jobs: list[JobDemand], offers: list[Offer], policy: Policy, tim
     feasible = np.zeros((len(jobs), len(offers)), dtype=bool)
     for i, j in enumerate(jobs):
         allowed = constraint_codes(table, Signature.of(j), np.zeros(len(offers), dtype=bool)) == 0
-        feasible[i] = allowed & fits(table, needs[i : i + 1], nodes[i : i + 1])[0]
+        feasible[i] = allowed & fits(table, needs[i : i + 1], nodes[i : i + 1], np.asarray([j.exclusive]))[0]
         if j.constraints.spot == "prefer" and (feasible[i] & table.spot).any():
             feasible[i] &= table.spot
     cost = allocation_cost(table, d[:, None], policy.spot_risk) * nodes[:, None]

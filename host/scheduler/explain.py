@@ -29,7 +29,7 @@ def shortfall(job: JobDemand, offer: Offer) -> str:
 def _capacity(job: JobDemand, offer: Offer) -> str:
     if offer.capacity == 0:
         return "none available"
-    if 0 < offer.capacity < job.nodes and not offer.shareable:
+    if 0 < offer.capacity < job.nodes:
         return f"{offer.capacity} available, needs {job.nodes}"
     return "used by other jobs of this plan"
 

@@ -61,8 +61,8 @@ def constraint_codes(table: OfferTable, signature: Signature, excluded: Bools) -
         RejectReason.ARCH_MISMATCH: (
             (table.arch != "") & (table.arch != signature.arch) if signature.arch else false
         ),
-        RejectReason.NO_CAPACITY: (table.capacity >= 0)
-        & (table.capacity < np.where(table.shareable, 1, signature.nodes)),
+        RejectReason.NO_CAPACITY: ((table.capacity >= 0) & (table.capacity < signature.nodes))
+        | (table.partly_used if signature.exclusive else false),
     }
     codes: Codes = np.select(
         [checks[r] for r in REASONS if r in checks],
@@ -72,10 +72,11 @@ def constraint_codes(table: OfferTable, signature: Signature, excluded: Bools) -
     return codes
 
 
-def fits(table: OfferTable, needs: Floats, nodes: Floats) -> Bools:
+def fits(table: OfferTable, needs: Floats, nodes: Floats, exclusive: Bools) -> Bools:
     """(jobs x offers): each job's per-node `needs` (jobs x 4) fit one allocation of each offer.
 
-    `nodes` per job: on a shareable offer all nodes of a multi-node job reserve from one pool.
+    Per job `nodes` and `exclusive`: on a shareable offer all nodes of a multi-node job reserve
+    from one pool, and an exclusive job reserves the whole pool (so it can have only one node).
     """
     ok = _fits(needs, table.cpu, table.memory, table.gpu, table.disk)
     shareable = np.flatnonzero(table.shareable)
@@ -83,7 +84,7 @@ def fits(table: OfferTable, needs: Floats, nodes: Floats) -> Bools:
         pooled = needs * nodes[:, None]
         ok[:, shareable] = _fits(
             pooled, table.cpu[shareable], table.memory[shareable], table.gpu[shareable], table.disk[shareable]
-        )
+        ) & ~(exclusive & (nodes > 1))[:, None]
     return ok
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from benchhub.host.scheduler.model import MixedCurrencyError, Offer, PlacementError
+from benchhub.host.scheduler.model import MixedCurrencyError, Offer, OfferKey, PlacementError
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
@@ -35,6 +35,8 @@ class OfferTable:
     minimum: Floats
     shareable: Bools
     startup_rank: Floats
+    partly_used: Bools
+    """Shareable offers part of which this placement already reserved (no room for exclusive jobs)."""
     provider: Strings
     region: Strings
     arch: Strings
@@ -49,7 +51,9 @@ class OfferTable:
         return np.stack([self.cpu, self.memory, self.gpu, self.disk], axis=1)
 
 
-def offer_table(offers: Sequence[Offer], currency: str | None) -> OfferTable:
+def offer_table(
+    offers: Sequence[Offer], currency: str | None, partly_used: Collection[OfferKey] = frozenset()
+) -> OfferTable:
     """Build the table; all offers must share one currency (the policy's, when given)."""
     currencies = sorted({o.currency for o in offers})
     if len(currencies) > 1 or (currency is not None and currencies and currencies != [currency]):
@@ -82,6 +86,7 @@ def offer_table(offers: Sequence[Offer], currency: str | None) -> OfferTable:
         minimum=column([o.billing_minimum_seconds for o in offers]),
         shareable=np.asarray([o.shareable for o in offers], dtype=np.bool_),
         startup_rank=rank,
+        partly_used=np.asarray([o.key in partly_used for o in offers], dtype=np.bool_).reshape(len(offers)),
         provider=np.asarray([o.provider for o in offers], dtype=np.str_),
         region=np.asarray([o.region for o in offers], dtype=np.str_),
         arch=np.asarray([o.resources.arch for o in offers], dtype=np.str_),

@@ -343,6 +343,7 @@ def _subtable(table: OfferTable, columns: Ints) -> OfferTable:
         minimum=table.minimum[columns],
         shareable=table.shareable[columns],
         startup_rank=table.startup_rank[columns],
+        partly_used=table.partly_used[columns],
         provider=table.provider[columns],
         region=table.region[columns],
         arch=table.arch[columns],

@@ -67,13 +67,15 @@ def place(
             ever_feasible = {j.id for j, best in zip(pending, result.ranking.best, strict=True) if best >= 0}
         unplaced += [dataclasses.replace(u, capacity_only=u.job_id in ever_feasible) for u in result.unplaced]
         kept, displaced, remaining = _within_capacity(result.allocations, table.offers)
+        assert kept or not displaced, "the first allocation of each offer always fits"
         for allocation in kept:
             for job_id in allocation.job_ids:
                 job = result.placements[job_id]
                 placed[job_id] = job if job.allocation == len(allocations) else _moved(job, len(allocations))
             allocations.append(allocation)
         pending = [j for j in pending if j.id in displaced]
-        table = offer_table(remaining, table.currency)
+        partly_used = {o.key for o in remaining if o.resources != originals[o.key].resources}
+        table = offer_table(remaining, table.currency, partly_used)
     order = {j.id: i for i, j in enumerate(jobs)}
     return Placement(
         currency=table.currency,
@@ -193,7 +195,7 @@ class _Round:
         contents = np.stack([r.needs[b.rows].sum(axis=0) for b in bins])
         durations = np.asarray([b.duration for b in bins])
         cost = allocation_cost(self.table, durations[:, None], self.policy.spot_risk)
-        key = np.where(allowed & fits(self.table, contents, np.ones(len(bins))), cost, np.inf)
+        key = np.where(allowed & fits(self.table, contents, np.ones(len(bins)), np.zeros(len(bins), bool)), cost, np.inf)
         top = top_k(key, self.policy.max_alternatives + 1)
         return [
             self._alternatives(columns, np.take(c, np.maximum(columns, 0)).tolist(), b.offer)
@@ -213,7 +215,7 @@ class _Round:
     def _unplaced(self, i: int) -> Unplaced:
         r, job = self.ranking, self.jobs[i]
         base = r.base_codes[int(r.signature_id[i])]
-        room = fits(self.table, r.needs[i : i + 1], np.asarray([float(job.nodes)]))[0]
+        room = fits(self.table, r.needs[i : i + 1], np.asarray([float(job.nodes)]), np.asarray([job.exclusive]))[0]
         codes = np.where(base > 0, base, np.where(room, 0, TOO_SMALL))
         counts: dict[RejectReason, int] = {}
         examples: dict[RejectReason, Offer] = {}

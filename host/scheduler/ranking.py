@@ -83,7 +83,7 @@ def rank(
         if len(shareable):
             cost[:, shareable] *= shares(table.capacities()[shareable], needs[block], exclusive[block])
         base = codes[signature_id[block]]
-        feasible = fits(table, needs[block], nodes[block]) & (base == 0)
+        feasible = fits(table, needs[block], nodes[block], exclusive[block]) & (base == 0)
         key = np.where(feasible, cost * tie + tie_floor, np.inf)
         if prefer[block].any():
             has_spot = prefer[block] & (feasible & table.spot).any(axis=1)
