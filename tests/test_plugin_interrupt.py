@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 
 import pytest
@@ -44,3 +45,17 @@ def test_no_process_outlives_the_host(
     host.wait(30)
     assert wait_gone(plugin_pid, 10) and wait_gone(job_pid, 10)
 
+
+
+def test_a_plugin_outlives_a_ctrl_c_that_reaches_it(install_plugin: InstallPlugin) -> None:
+    """Even a SIGINT sent to the plugin itself (a terminal's Ctrl-C, were it in the host's process
+    group) leaves it serving: only the host decides when a plugin stops, after releasing allocations."""
+    from benchhub.host.plugin import launch
+
+    path = install_plugin("local", "-m", "benchhub.providers.local.main")
+    with launch("local", path.parent) as provider:
+        assert provider.process is not None and provider.process.popen is not None
+        provider.process.popen.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        assert provider.get_schema().name == "local"
+        assert not provider.process.exited() and "KeyboardInterrupt" not in provider.process.stderr_tail()
