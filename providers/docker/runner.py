@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import posixpath
 import queue
 import tarfile
 import threading
@@ -20,7 +19,6 @@ from docker.models.containers import Container
 from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.provider.v1 import provider_pb2 as pb
 from benchhub.providers.docker.images import host_path
-from benchhub.providers.docker.jobspec import inside
 from benchhub.providers.sdk.errors import InvalidError
 from benchhub.providers.sdk.fastmonitor import CgroupUnavailable, Monitor, locate, open_reader
 
@@ -82,7 +80,7 @@ def write_config_files(container: Container, files: Mapping[str, str], workdir: 
     with _copied_in(container, workdir, f"config files {', '.join(sorted(files))}") as archive:
         for relative, text in files.items():
             data = text.encode()
-            info = tarfile.TarInfo(posixpath.relpath(inside(workdir, relative, "config file"), workdir))
+            info = tarfile.TarInfo(relative)
             info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
             archive.addfile(info, io.BytesIO(data))
 

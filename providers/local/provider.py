@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import grpc
-from google.protobuf import duration_pb2, json_format, timestamp_pb2
+from google.protobuf import duration_pb2, timestamp_pb2
 
 import benchhub
 from benchhub.proto.job.v1 import job_pb2
@@ -65,7 +65,7 @@ class LocalProvider(provider_pb2_grpc.ProviderServicer):
         )
 
     def Configure(self, request: pb.ConfigureRequest, context: grpc.ServicerContext) -> pb.ConfigureResponse:
-        settings, diagnostics = config.parse(json_format.MessageToDict(request.config))
+        settings, diagnostics = config.parse(request.config)
         if self.ledger.everything():
             diagnostics.append(pb.Diagnostic(
                 severity=pb.Diagnostic.SEVERITY_WARNING,

@@ -62,7 +62,7 @@ class Sandbox:
         is on and one can be made."""
         applied = apply_parameters(job, "local")
         for relative, text in applied.config_files.items():
-            path = inside(workdir, relative)
+            path = workdir / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
         with self._lock:
