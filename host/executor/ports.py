@@ -63,13 +63,12 @@ class Recorder(Protocol):
         allocation_row: int,
         offer: pb.Offer,
         provider: str,
+        allocation: pb.Allocation,
         estimated_cost: float,
         log_path: str,
         snapshot_digest: str,
-    ) -> int: ...
-
-    def job_environment(self, row: int, provider: str, allocation: pb.Allocation) -> None:
-        """Where the job runs (the allocation's facts), stored beside its results."""
+    ) -> int:
+        """The job's row, with where it runs (the allocation's facts, kept beside its results)."""
 
     def job_sample(self, row: int, sample: pb.ResourceSample) -> None: ...
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
+from benchhub.host.results.environment import environment_of
 from benchhub.host.state import JobStatus, Param, ResourceSample, State
 from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.provider.v1 import provider_pb2 as pb
@@ -62,6 +63,7 @@ class StateRecorder:
         allocation_row: int,
         offer: pb.Offer,
         provider: str,
+        allocation: pb.Allocation,
         estimated_cost: float,
         log_path: str,
         snapshot_digest: str,
@@ -75,6 +77,7 @@ class StateRecorder:
             attempt=attempt,
             snapshot_digest=snapshot_digest or None,
             estimated_cost=estimated_cost,
+            environment=environment_of(provider, allocation),
             provider=provider,
             offer_id=offer.id,
             instance_type=offer.instance_type,
@@ -85,11 +88,6 @@ class StateRecorder:
             log_path=log_path,
             allocation_id=allocation_row,
         )
-
-    def job_environment(self, row: int, provider: str, allocation: pb.Allocation) -> None:
-        from benchhub.host.results.environment import environment_of
-
-        self._state.set_environment(row, environment_of(provider, allocation))
 
     def job_sample(self, row: int, sample: pb.ResourceSample) -> None:
         record = ResourceSample(

@@ -185,11 +185,11 @@ class Executor:
             lease.row,
             choice.offer,
             choice.provider,
+            lease.allocation,
             choice.estimated_cost,
             str(self._jobs.log_path(job.id)),
             job.snapshot_digest,
         )
-        self._recorder.job_environment(row, choice.provider, lease.allocation)
         self._emit(
             Event(
                 "job.started",

@@ -158,10 +158,12 @@ class State:
         attempt: int = 1,
         snapshot_digest: str | None = None,
         estimated_cost: float | None = None,
+        environment: Environment | None = None,
         **fields: Any,
     ) -> int:
-        """Add one job attempt (with its parameters) to a run in one transaction; returns the job's
-        row id. `fields` sets any other column `update_job` can, e.g. `provider=, started=, log_path=`."""
+        """Add one job attempt (with its parameters and where it runs) to a run in one transaction;
+        returns the job's row id. `fields` sets any other column `update_job` can, e.g. `provider=,
+        started=, log_path=`."""
         _check(status, schema.JOB_STATUSES, "job status")
         _check_job_fields("add_job", fields)
         with self._write() as conn:
@@ -174,6 +176,8 @@ class State:
                     for p in params]
             if rows:
                 conn.execute(schema.params.insert(), rows)
+            if environment is not None:
+                conn.execute(schema.environments.insert().values(job=row, **_environment_values(environment)))
             return row
 
     def update_job(self, job_row: int, **fields: Any) -> None:
@@ -326,7 +330,7 @@ class State:
 
     def set_environment(self, job_row: int, environment: Environment) -> None:
         """Record (or replace) where a job ran."""
-        values = {f: getattr(environment, f) for f in Environment.__dataclass_fields__}
+        values = _environment_values(environment)
         statement = sqlite_insert(schema.environments).values(job=job_row, **values)
         with self._write() as conn:
             conn.execute(statement.on_conflict_do_update(index_elements=["job"], set_=values))
@@ -420,6 +424,10 @@ _RESULT_COLUMNS = ("job", "benchmark", "metric", "unit", "direction", "iteration
 def _check(value: str, allowed: Sequence[str], what: str) -> None:
     if value not in allowed:
         raise ValueError(f"unknown {what} {value!r}; one of {', '.join(allowed)}")
+
+
+def _environment_values(environment: Environment) -> dict[str, Any]:
+    return {f: getattr(environment, f) for f in Environment.__dataclass_fields__}
 
 
 def _check_job_fields(method: str, fields: Mapping[str, Any]) -> None:
