@@ -50,7 +50,11 @@ def chosen(placement: Any, job_id: str) -> str:
 
 
 def test_cheapest_feasible_offer_and_the_runner_up_that_is_too_small() -> None:
-    offers = [offer("small", cpu=1, price=0.05), offer("mid", cpu=2, price=0.1), offer("big", cpu=8, price=0.4)]
+    offers = [
+        offer("small", cpu=1, price=0.05),
+        offer("mid", cpu=2, price=0.1),
+        offer("big", cpu=8, price=0.4),
+    ]
     p = place([job("a", cpu=2)], offers)
     assert chosen(p, "a") == "mid"
     j = p.jobs["a"]
@@ -64,8 +68,18 @@ def test_cheapest_feasible_offer_and_the_runner_up_that_is_too_small() -> None:
 @pytest.mark.parametrize(
     ("constraints", "cheap", "reason", "why"),
     [
-        (Constraints(providers=("gcp",)), {"provider": "aws"}, RejectReason.PROVIDER_NOT_ALLOWED, "aws not in gcp"),
-        (Constraints(regions=("eu-west-1",)), {"region": "us-east-1"}, RejectReason.WRONG_REGION, "region us-east-1"),
+        (
+            Constraints(providers=("gcp",)),
+            {"provider": "aws"},
+            RejectReason.PROVIDER_NOT_ALLOWED,
+            "aws not in gcp",
+        ),
+        (
+            Constraints(regions=("eu-west-1",)),
+            {"region": "us-east-1"},
+            RejectReason.WRONG_REGION,
+            "region us-east-1",
+        ),
         (Constraints(spot=False), {"spot": True}, RejectReason.SPOT_NOT_ALLOWED, "spot not allowed"),
     ],
 )
@@ -82,11 +96,19 @@ def test_each_constraint_rejects_the_cheaper_offer_and_says_why(
 
 
 def test_max_price_is_the_offer_price_per_hour() -> None:
-    offers = [offer("cheap-small", cpu=1, price=0.05), offer("pricey", cpu=4, price=0.5), offer("ok", cpu=4, price=0.2)]
+    offers = [
+        offer("cheap-small", cpu=1, price=0.05),
+        offer("pricey", cpu=4, price=0.5),
+        offer("ok", cpu=4, price=0.2),
+    ]
     p = place([job("a", cpu=3, constraints=Constraints(max_price=0.3))], offers)
     assert chosen(p, "a") == "ok"
     cheaper_spot = dataclasses.replace(offers[1], id="spot", price_per_hour=0.35, spot=True)
-    p = place([job("a", cpu=3, constraints=Constraints(max_price=0.3))], [*offers, cheaper_spot], Policy(spot_risk=SpotRisk.NONE))
+    p = place(
+        [job("a", cpu=3, constraints=Constraints(max_price=0.3))],
+        [*offers, cheaper_spot],
+        Policy(spot_risk=SpotRisk.NONE),
+    )
     assert chosen(p, "a") == "ok"
     unplaced = place([job("a", cpu=3, constraints=Constraints(max_price=0.1))], offers).unplaced
     assert [u.job_id for u in unplaced] == ["a"]
@@ -96,17 +118,29 @@ def test_max_price_is_the_offer_price_per_hour() -> None:
 def test_spot_required_and_arch() -> None:
     offers = [
         offer("od", price=0.01),
-        offer("spot-arm", price=0.02, spot=True, resources=Resources(cpu=2, memory_bytes=8 * GIB, arch="arm64")),
-        offer("spot-x86", price=0.03, spot=True, resources=Resources(cpu=2, memory_bytes=8 * GIB, arch="x86_64")),
+        offer(
+            "spot-arm", price=0.02, spot=True, resources=Resources(cpu=2, memory_bytes=8 * GIB, arch="arm64")
+        ),
+        offer(
+            "spot-x86", price=0.03, spot=True, resources=Resources(cpu=2, memory_bytes=8 * GIB, arch="x86_64")
+        ),
     ]
-    spot_x86 = job("a", resources=Resources(cpu=1, memory_bytes=GIB, arch="x86_64"), constraints=Constraints(spot=True))
+    spot_x86 = job(
+        "a", resources=Resources(cpu=1, memory_bytes=GIB, arch="x86_64"), constraints=Constraints(spot=True)
+    )
     p = place([spot_x86], offers, Policy(spot_risk=SpotRisk.NONE))
     assert chosen(p, "a") == "spot-x86"
     runner_up = p.jobs["a"].runner_up
     assert runner_up is not None and runner_up.reason is RejectReason.SPOT_REQUIRED
-    arm = job("b", resources=Resources(cpu=1, memory_bytes=GIB, arch="arm64"), constraints=Constraints(spot=True))
+    arm = job(
+        "b", resources=Resources(cpu=1, memory_bytes=GIB, arch="arm64"), constraints=Constraints(spot=True)
+    )
     assert chosen(place([arm], offers, Policy(spot_risk=SpotRisk.NONE)), "b") == "spot-arm"
-    p = place([dataclasses.replace(spot_x86, constraints=Constraints())], offers[1:], Policy(spot_risk=SpotRisk.NONE))
+    p = place(
+        [dataclasses.replace(spot_x86, constraints=Constraints())],
+        offers[1:],
+        Policy(spot_risk=SpotRisk.NONE),
+    )
     runner_up = p.jobs["a"].runner_up
     assert runner_up is not None and runner_up.reason is RejectReason.ARCH_MISMATCH
     assert runner_up.why == "cheaper but arch mismatch: arm64, job needs x86_64"
@@ -119,7 +153,10 @@ def test_spot_prefer_ranks_spot_first_and_keeps_on_demand_as_failover() -> None:
     assert [a.offer.id for a in p.jobs["a"].alternatives] == ["od"]
     runner_up = p.jobs["a"].runner_up
     assert runner_up is not None and runner_up.why == "cheaper on-demand, but spot is preferred"
-    p = place([job("a", cpu=4, constraints=Constraints(spot="prefer"))], [*offers, offer("od-big", cpu=4, price=0.2)])
+    p = place(
+        [job("a", cpu=4, constraints=Constraints(spot="prefer"))],
+        [*offers, offer("od-big", cpu=4, price=0.2)],
+    )
     assert chosen(p, "a") == "od-big"
 
 
@@ -149,7 +186,10 @@ def test_billing_minimum_granularity_and_startup() -> None:
 
 
 def test_equal_cost_prefers_the_faster_startup() -> None:
-    offers = [offer("slow", startup_seconds=90, billing_minimum_seconds=3600), offer("fast", startup_seconds=5)]
+    offers = [
+        offer("slow", startup_seconds=90, billing_minimum_seconds=3600),
+        offer("fast", startup_seconds=5),
+    ]
     offers[1] = dataclasses.replace(offers[1], billing_minimum_seconds=3600)
     p = place([job("a", duration=60)], offers)
     assert chosen(p, "a") == "fast"
@@ -174,7 +214,9 @@ def test_small_jobs_are_packed_onto_one_larger_offer_when_cheaper() -> None:
     p = place(jobs, offers)
     assert len(p.allocations) == 1
     a = p.allocations[0]
-    assert a.offer.id == "l" and set(a.job_ids) == {"j0", "j1", "j2", "j3"} and a.reserve == offers[1].resources
+    assert (
+        a.offer.id == "l" and set(a.job_ids) == {"j0", "j1", "j2", "j3"} and a.reserve == offers[1].resources
+    )
     assert p.total_cost == pytest.approx(0.36 * 420 / 3600)
     assert sum(j.cost for j in p.jobs.values()) == pytest.approx(p.total_cost)
     assert all(j.solo_cost == pytest.approx(0.1 * 420 / 3600) for j in p.jobs.values())

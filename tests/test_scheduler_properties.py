@@ -153,7 +153,9 @@ def check_valid(placement: Placement, all_jobs: list[JobDemand], all_offers: lis
             whole = j.exclusive or not a.offer.shareable
             assert a.reserve == (a.offer.resources if whole else j.resources)
         used[a.offer.id] += a.nodes
-        for k, value in enumerate((a.reserve.cpu, a.reserve.memory_bytes, a.reserve.gpu, a.reserve.disk_bytes)):
+        for k, value in enumerate(
+            (a.reserve.cpu, a.reserve.memory_bytes, a.reserve.gpu, a.reserve.disk_bytes)
+        ):
             pool[a.offer.id][k] += value * a.nodes
         shares = sum(placement.jobs[j.id].cost for j in members)
         assert math.isclose(shares, a.estimated_cost, rel_tol=1e-9, abs_tol=1e-12)

@@ -50,7 +50,9 @@ def rejection(reason: RejectReason, job: JobDemand, offer: Offer) -> str:
     return f"{reason.value}: {detail}" if detail else reason.value
 
 
-def runner_up_why(job: JobDemand, offer: Offer, reason: RejectReason | None, extra: float, currency: str) -> str:
+def runner_up_why(
+    job: JobDemand, offer: Offer, reason: RejectReason | None, extra: float, currency: str
+) -> str:
     """Why the runner-up lost: rejected although cheaper, or simply dearer (`extra` cost)."""
     if reason is not None:
         return f"cheaper but {rejection(reason, job, offer)}"
@@ -70,4 +72,3 @@ def unplaceable(counts: dict[RejectReason, int], job: JobDemand, example: dict[R
         detail = f" ({shortfall(job, example[reason])})" if reason is RejectReason.TOO_SMALL else ""
         parts.append(f"{counts[reason]} {reason.value}{detail}")
     return f"no feasible offer: {'; '.join(parts)}"
-

@@ -41,7 +41,9 @@ def needs_of(job: JobDemand) -> tuple[float, float, float, float]:
 
 
 def excluded_mask(table: OfferTable, excluded: Collection[OfferKey]) -> Bools:
-    return np.asarray([o.key in excluded for o in table.offers] if excluded else [False] * table.size, dtype=np.bool_)
+    return np.asarray(
+        [o.key in excluded for o in table.offers] if excluded else [False] * table.size, dtype=np.bool_
+    )
 
 
 def constraint_codes(table: OfferTable, signature: Signature, excluded: Bools) -> Codes:
@@ -82,9 +84,16 @@ def fits(table: OfferTable, needs: Floats, nodes: Floats, exclusive: Bools) -> B
     shareable = np.flatnonzero(table.shareable)
     if len(shareable) and (nodes > 1).any():
         pooled = needs * nodes[:, None]
-        ok[:, shareable] = _fits(
-            pooled, table.cpu[shareable], table.memory[shareable], table.gpu[shareable], table.disk[shareable]
-        ) & ~(exclusive & (nodes > 1))[:, None]
+        ok[:, shareable] = (
+            _fits(
+                pooled,
+                table.cpu[shareable],
+                table.memory[shareable],
+                table.gpu[shareable],
+                table.disk[shareable],
+            )
+            & ~(exclusive & (nodes > 1))[:, None]
+        )
     return ok
 
 

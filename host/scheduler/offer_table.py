@@ -58,7 +58,9 @@ def offer_table(
     currencies = sorted({o.currency for o in offers})
     if len(currencies) > 1 or (currency is not None and currencies and currencies != [currency]):
         expected = f" (plan currency {currency})" if currency else ""
-        raise MixedCurrencyError(f"offers are priced in {', '.join(currencies)}{expected}; a plan uses one currency")
+        raise MixedCurrencyError(
+            f"offers are priced in {', '.join(currencies)}{expected}; a plan uses one currency"
+        )
     keys = [o.key for o in offers]
     if len(set(keys)) != len(keys):
         raise PlacementError("two offers share the same provider and offer id")

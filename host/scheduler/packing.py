@@ -7,13 +7,13 @@ costs for that long; a job left alone costs its solo cost (its cheapest feasible
   it adds the least cost (the bin may move up to a larger type) if that is below its solo cost.
 - `best_bins` (small problems): repeatedly one of the longest jobs left leads a bin (the bin may
   take only jobs not longer); for each type able to hold the leader the bin is filled with the jobs
-  worth most per share of that type; the leader and type saving most over solo costs win.
+  worth most per share of that type, or else worth most; the leader, type and fill saving most over
+  solo costs win.
 - `improve` (small problems): moves single jobs between bins (or out alone) and merges bins
   while that saves.
 
 Bin types are the non-shareable offers, less those another offer beats in every respect.
 """
-
 
 from __future__ import annotations
 
@@ -94,14 +94,17 @@ def _bin_types(table: OfferTable, masks: Bools, prune: bool) -> Ints:
         no_worse &= values[:, None] <= values[None, :]
     no_worse &= table.granularity[columns][:, None] == table.granularity[columns][None, :]
     capacity = table.capacity[columns]
-    no_worse &= (capacity[:, None] < 0) | ((capacity[None, :] >= 0) & (capacity[:, None] >= capacity[None, :]))
+    no_worse &= (capacity[:, None] < 0) | (
+        (capacity[None, :] >= 0) & (capacity[:, None] >= capacity[None, :])
+    )
     m = masks[:, columns].astype(np.float64)
     no_worse &= (m.T @ (1.0 - m)) == 0  # a allowed wherever b is
     ties = no_worse & no_worse.T
     index = np.arange(len(columns))
     beaten = no_worse & (~ties | (index[:, None] < index[None, :]))
     np.fill_diagonal(beaten, False)
-    return columns[~beaten.any(axis=0)]
+    kept: Ints = columns[~beaten.any(axis=0)]
+    return kept
 
 
 class _Packer:
@@ -221,18 +224,28 @@ class _Packer:
         best: tuple[float, list[int]] = (0.0, [leader])
         value = j.solo_cost[rest]
         for t in np.flatnonzero(holds).tolist():
-            ok = self.masks[j.mask_id[rest], t] & (value > EPS)
-            share = (j.needs[rest][:, self.dims] / self.caps[t, self.dims]).max(axis=1)
-            room = self.caps[t] - j.needs[leader]
-            members = [leader]
-            for k in np.flatnonzero(ok)[np.argsort(-value[ok] / np.maximum(share[ok], EPS), kind="stable")].tolist():
-                if (j.needs[rest[k]] <= room).all():
-                    room = room - j.needs[rest[k]]
-                    members.append(int(rest[k]))
-            saving = float(j.solo_cost[members].sum() - type_cost[t])
-            if len(members) > 1 and saving > best[0] + EPS:
-                best = (saving, members)
+            ok = np.flatnonzero(self.masks[j.mask_id[rest], t] & (value > EPS))
+            share = np.maximum((j.needs[rest[ok]][:, self.dims] / self.caps[t, self.dims]).max(axis=1), EPS)
+            for order in (
+                np.argsort(-value[ok] / share, kind="stable"),
+                np.argsort(-value[ok], kind="stable"),
+            ):
+                members = self._fill(leader, rest[ok[order]], self.caps[t])
+                saving = float(j.solo_cost[members].sum() - type_cost[t])
+                if len(members) > 1 and saving > best[0] + EPS:
+                    best = (saving, members)
         return best
+
+    def _fill(self, leader: int, candidates: Ints, capacity: Floats) -> list[int]:
+        """The leader, then each candidate in turn that still fits `capacity`."""
+        needs = self.jobs.needs
+        room = capacity - needs[leader]
+        members = [leader]
+        for row in candidates.tolist():
+            if (needs[row] <= room).all():
+                room = room - needs[row]
+                members.append(row)
+        return members
 
     def improve(self, bins: list[Bin]) -> list[Bin]:
         """Move jobs between bins (or out alone) and merge bins while either saves."""

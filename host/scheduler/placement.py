@@ -143,9 +143,13 @@ class _Round:
             b.rows = sorted(int(rows[i]) for i in b.rows)
         return bins
 
-    def _alternatives(self, columns: Sequence[int], costs: Sequence[float], skip: int) -> tuple[Alternative, ...]:
+    def _alternatives(
+        self, columns: Sequence[int], costs: Sequence[float], skip: int
+    ) -> tuple[Alternative, ...]:
         found = [
-            Alternative(self.original[c], cost) for c, cost in zip(columns, costs, strict=True) if c >= 0 and c != skip
+            Alternative(self.original[c], cost)
+            for c, cost in zip(columns, costs, strict=True)
+            if c >= 0 and c != skip
         ]
         return tuple(found[: self.policy.max_alternatives])
 
@@ -162,7 +166,9 @@ class _Round:
         reserve = job.resources if offer.shareable and not job.exclusive else offer.resources
         alternatives = self._job_alternatives(i, column)
         index = len(self.allocations)
-        self.allocations.append(Allocation(offer, (job.id,), reserve, job.nodes, duration, cost, alternatives))
+        self.allocations.append(
+            Allocation(offer, (job.id,), reserve, job.nodes, duration, cost, alternatives)
+        )
         runner_up = self._runner_up(i, cost)
         self.placements[job.id] = JobPlacement(job.id, index, duration, cost, cost, alternatives, runner_up)
 
@@ -170,7 +176,9 @@ class _Round:
         r, rows = self.ranking, b.rows
         offer, index = self.original[b.offer], len(self.allocations)
         job_ids = tuple(self.jobs[i].id for i in rows)
-        self.allocations.append(Allocation(offer, job_ids, offer.resources, 1, b.duration, b.cost, alternatives))
+        self.allocations.append(
+            Allocation(offer, job_ids, offer.resources, 1, b.duration, b.cost, alternatives)
+        )
         solo = r.best_cost[rows]
         share = b.cost * solo / solo.sum() if solo.sum() > 0 else np.full(len(rows), b.cost / len(rows))
         for i, job_share in zip(rows, share.tolist(), strict=True):
@@ -195,7 +203,9 @@ class _Round:
         contents = np.stack([r.needs[b.rows].sum(axis=0) for b in bins])
         durations = np.asarray([b.duration for b in bins])
         cost = allocation_cost(self.table, durations[:, None], self.policy.spot_risk)
-        key = np.where(allowed & fits(self.table, contents, np.ones(len(bins)), np.zeros(len(bins), bool)), cost, np.inf)
+        key = np.where(
+            allowed & fits(self.table, contents, np.ones(len(bins)), np.zeros(len(bins), bool)), cost, np.inf
+        )
         top = top_k(key, self.policy.max_alternatives + 1)
         return [
             self._alternatives(columns, np.take(c, np.maximum(columns, 0)).tolist(), b.offer)
@@ -215,7 +225,9 @@ class _Round:
     def _unplaced(self, i: int) -> Unplaced:
         r, job = self.ranking, self.jobs[i]
         base = r.base_codes[int(r.signature_id[i])]
-        room = fits(self.table, r.needs[i : i + 1], np.asarray([float(job.nodes)]), np.asarray([job.exclusive]))[0]
+        room = fits(
+            self.table, r.needs[i : i + 1], np.asarray([float(job.nodes)]), np.asarray([job.exclusive])
+        )[0]
         codes = np.where(base > 0, base, np.where(room, 0, TOO_SMALL))
         counts: dict[RejectReason, int] = {}
         examples: dict[RejectReason, Offer] = {}
@@ -274,5 +286,3 @@ def _minus(have: Resources, used: Resources, times: int) -> Resources:
         gpu=max(0, have.gpu - used.gpu * times),
         disk_bytes=max(1, have.disk_bytes - used.disk_bytes * times) if have.disk_bytes else 0,
     )
-
-

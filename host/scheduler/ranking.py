@@ -45,7 +45,6 @@ class Ranking:
     runner_up_cost: Floats
     runner_up_code: Ints
     signature_id: Ints
-    signatures: tuple[Signature, ...]
     base_codes: tuple[Codes, ...]
     """Per signature the non-size reject code of every offer."""
     pack_mask: Bools
@@ -90,7 +89,9 @@ def rank(
             key += np.where(has_spot[:, None] & ~table.spot, PREFER_PENALTY, 0.0)
             spot_only[block] = has_spot
         _choose(r, block, key, cost, feasible, base)
-    masks = [m for c in codes for m in (~table.shareable & (c == 0), ~table.shareable & (c == 0) & table.spot)]
+    masks = [
+        m for c in codes for m in (~table.shareable & (c == 0), ~table.shareable & (c == 0) & table.spot)
+    ]
     return Ranking(
         needs=needs,
         best=r.best,
@@ -101,7 +102,6 @@ def rank(
         runner_up_cost=r.runner_up_cost,
         runner_up_code=r.runner_up_code,
         signature_id=signature_id,
-        signatures=signatures,
         base_codes=base_codes,
         pack_mask=np.asarray(masks, dtype=np.bool_).reshape(len(masks), table.size),
         pack_mask_id=2 * signature_id + spot_only,
