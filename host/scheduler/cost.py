@@ -24,12 +24,18 @@ def allocation_cost(table: OfferTable, duration: Floats | float, risk: SpotRisk)
     (jobs x offers) matrix. Billed time = max(minimum, startup + duration rounded up to the
     granularity); a spot offer adds one retry at the chance of an interruption during the run.
     """
-    run = table.startup + duration
-    billed = np.maximum(table.minimum, np.ceil(run / table.granularity - 1e-9) * table.granularity)
-    cost: Floats = table.price * billed / 3600.0
-    if risk is SpotRisk.ONE_RETRY:
-        cost = cost * (2.0 - np.exp(-table.interruption_rate * run / 3600.0))
-    return cost
+    run: Floats = np.add(table.startup, duration)
+    if (table.granularity == 1.0).all():
+        billed = np.ceil(run - 1e-9)
+    else:
+        billed = np.ceil(run / table.granularity - 1e-9)
+        billed *= table.granularity
+    np.maximum(billed, table.minimum, out=billed)
+    billed *= table.price / 3600.0
+    spot = np.flatnonzero(table.interruption_rate > 0)
+    if risk is SpotRisk.ONE_RETRY and len(spot):
+        billed[..., spot] *= 2.0 - np.exp(run[..., spot] * (-table.interruption_rate[spot] / 3600.0))
+    return billed
 
 
 def shares(capacities: Floats, needs: Floats, exclusive: Bools) -> Floats:

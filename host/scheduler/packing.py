@@ -5,11 +5,11 @@ costs for that long; a job left alone costs its solo cost (its cheapest feasible
 
 - `first_fit` (linear, any size): jobs longest first; each joins the recently opened bin where
   it adds the least cost (the bin may move up to a larger type) if that is below its solo cost.
-- `best_bins` (small problems): repeatedly one of the longest jobs left leads a bin (the bin may
+- `best_bins` (when jobs^2 x types is small): repeatedly one of the longest jobs left leads a bin (the bin may
   take only jobs not longer); for each type able to hold the leader the bin is filled with the jobs
   worth most per share of that type, or else worth most; the leader, type and fill saving most over
   solo costs win.
-- `improve` (small problems): moves single jobs between bins (or out alone) and merges bins
+- `improve` (up to IMPROVE_LIMIT jobs): moves single jobs between bins (or out alone) and merges bins
   while that saves.
 
 Bin types are the non-shareable offers, less those another offer beats in every respect.
@@ -27,8 +27,10 @@ from benchhub.host.scheduler.offer_table import Bools, Floats, Ints, OfferTable
 
 WINDOW = 16
 """Open bins searched per job by `first_fit`."""
-THOROUGH_LIMIT = 120
-"""Jobs up to which `best_bins` and `improve` run too."""
+IMPROVE_LIMIT = 120
+"""Jobs up to which `improve` runs."""
+BEST_BINS_WORK = 100_000
+"""Largest jobs^2 x bin types for which `best_bins` runs too."""
 MAX_SWEEPS = 50
 LEADERS = 6
 """`best_bins` tries each of the longest jobs left as the next bin's leader."""
@@ -64,17 +66,18 @@ class Bin:
 
 def pack(table: OfferTable, risk: SpotRisk, jobs: Jobs) -> list[Bin]:
     """The bins holding two or more jobs; every other job stays on its solo choice."""
-    thorough = len(jobs.durations) <= THOROUGH_LIMIT
-    types = _bin_types(table, jobs.masks[np.unique(jobs.mask_id)], prune=thorough)
-    if not len(types) or len(jobs.durations) < 2:
+    n = len(jobs.durations)
+    types = _bin_types(table, jobs.masks[np.unique(jobs.mask_id)], prune=n <= IMPROVE_LIMIT)
+    if not len(types) or n < 2:
         return []
     packer = _Packer(table, types, risk, jobs)
     order = np.lexsort((-jobs.needs.max(axis=1), -jobs.durations))
-    if thorough:
-        tries = [packer.improve(packer.first_fit(order)), packer.improve(packer.best_bins(order))]
-        bins = min(tries, key=lambda found: sum(b.cost for b in found))
-    else:
-        bins = packer.first_fit(order)
+    tries = [packer.first_fit(order)]
+    if n * n * len(types) <= BEST_BINS_WORK:
+        tries.append(packer.best_bins(order))
+    if n <= IMPROVE_LIMIT:
+        tries = [packer.improve(bins) for bins in tries]
+    bins = min(tries, key=lambda found: sum(b.cost for b in found))
     for b in bins:
         b.offer = int(types[b.offer]) if b.offer >= 0 else -1
     return [b for b in bins if len(b.rows) > 1]

@@ -35,7 +35,7 @@ from benchhub.host.scheduler.model import (
 )
 from benchhub.host.scheduler.offer_table import OfferTable, offer_table
 from benchhub.host.scheduler.packing import Bin, Jobs, pack
-from benchhub.host.scheduler.ranking import rank, top_k
+from benchhub.host.scheduler.ranking import BLOCK_ROWS, rank, top_k
 
 
 def place(
@@ -196,21 +196,21 @@ class _Round:
 
     def _bin_alternatives(self, bins: list[Bin]) -> list[tuple[Alternative, ...]]:
         """Per bin the offers able to hold all its jobs, cheapest first, less the chosen one."""
-        if not bins:
-            return []
-        r = self.ranking
-        allowed = np.stack([np.logical_and.reduce(r.pack_mask[r.pack_mask_id[b.rows]], axis=0) for b in bins])
-        contents = np.stack([r.needs[b.rows].sum(axis=0) for b in bins])
-        durations = np.asarray([b.duration for b in bins])
-        cost = allocation_cost(self.table, durations[:, None], self.policy.spot_risk)
-        key = np.where(
-            allowed & fits(self.table, contents, np.ones(len(bins)), np.zeros(len(bins), bool)), cost, np.inf
-        )
-        top = top_k(key, self.policy.max_alternatives + 1)
-        return [
-            self._alternatives(columns, np.take(c, np.maximum(columns, 0)).tolist(), b.offer)
-            for b, columns, c in zip(bins, top.tolist(), cost, strict=True)
-        ]
+        r, found = self.ranking, []
+        for start in range(0, len(bins), BLOCK_ROWS):
+            block = bins[start : start + BLOCK_ROWS]
+            masks = [r.pack_mask[r.pack_mask_id[b.rows]] for b in block]
+            allowed = np.stack([np.logical_and.reduce(m, axis=0) for m in masks])
+            contents = np.stack([r.needs[b.rows].sum(axis=0) for b in block])
+            durations = np.asarray([b.duration for b in block])
+            cost = allocation_cost(self.table, durations[:, None], self.policy.spot_risk)
+            room = fits(self.table, contents, np.ones(len(block)), np.zeros(len(block), dtype=np.bool_))
+            top = top_k(np.where(allowed & room, cost, np.inf), self.policy.max_alternatives + 1)
+            found += [
+                self._alternatives(columns, np.take(c, np.maximum(columns, 0)).tolist(), b.offer)
+                for b, columns, c in zip(block, top.tolist(), cost, strict=True)
+            ]
+        return found
 
     def _runner_up(self, i: int, chosen_cost: float) -> RunnerUp | None:
         r = self.ranking
