@@ -71,11 +71,13 @@ def place(
         for allocation in kept:
             for job_id in allocation.job_ids:
                 job = result.placements[job_id]
-                placed[job_id] = job if job.allocation == len(allocations) else _moved(job, len(allocations))
+                moved = job.allocation != len(allocations)
+                placed[job_id] = dataclasses.replace(job, allocation=len(allocations)) if moved else job
             allocations.append(allocation)
         pending = [j for j in pending if j.id in displaced]
-        partly_used = {o.key for o in remaining if o.resources != originals[o.key].resources}
-        table = offer_table(remaining, table.currency, partly_used)
+        if pending:
+            partly_used = {o.key for o in remaining if o.resources != originals[o.key].resources}
+            table = offer_table(remaining, table.currency, partly_used)
     order = {j.id: i for i, j in enumerate(jobs)}
     return Placement(
         currency=table.currency,
@@ -84,10 +86,6 @@ def place(
         unplaced=tuple(sorted(unplaced, key=lambda u: order[u.job_id])),
         total_cost=float(sum(a.estimated_cost for a in allocations)),
     )
-
-
-def _moved(job: JobPlacement, allocation: int) -> JobPlacement:
-    return dataclasses.replace(job, allocation=allocation)
 
 
 def _check(jobs: Sequence[JobDemand]) -> None:
