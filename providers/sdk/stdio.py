@@ -9,6 +9,7 @@ left alone, so children inherit them as usual.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import queue
@@ -27,7 +28,7 @@ class StdioQueue:
     """What the provider printed, waiting for the host."""
 
     def __init__(self) -> None:
-        self.items: queue.Queue[stdio_pb.StdioData] = queue.Queue(_QUEUE_LIMIT)
+        self.items: queue.Queue[stdio_pb.StdioData | None] = queue.Queue(_QUEUE_LIMIT)
         self.real_fds = {stdio_pb.StdioData.STDOUT: os.dup(1), stdio_pb.StdioData.STDERR: os.dup(2)}
         self.readers = 0
         self.closed = False
@@ -35,6 +36,8 @@ class StdioQueue:
     def close(self) -> None:
         """End the host's stream once what is queued has been sent (the plugin is stopping)."""
         self.closed = True
+        with contextlib.suppress(queue.Full):
+            self.items.put_nowait(None)  # wakes the stream at once instead of at its next poll
 
     def put(self, channel: stdio_pb.StdioData.Channel.ValueType, data: bytes) -> None:
         if self.readers:
@@ -75,9 +78,13 @@ class StdioServicer(grpc_stdio_pb2_grpc.GRPCStdioServicer):
         try:
             while context.is_active():
                 try:
-                    yield self.sink.items.get(timeout=0.1)
+                    item = self.sink.items.get(timeout=0.1)
                 except queue.Empty:
                     if self.sink.closed:
                         return
+                    continue
+                if item is None:
+                    return
+                yield item
         finally:
             self.sink.readers -= 1
