@@ -1,10 +1,13 @@
 """The state database's tables (SQLAlchemy Core), at the newest schema version.
 
 Times are Unix epoch seconds (float, UTC). Money is an amount plus an ISO 4217 currency.
-Enumerated columns hold the lower-case names listed in the `*_STATUSES` / `*_STATES` tuples.
+Enumerated columns hold the lower-case names listed in the `*_STATUSES` / `*_STATES` tuples, which
+are the values of the matching `Literal` types in `records`.
 """
 
 from __future__ import annotations
+
+from typing import get_args
 
 from sqlalchemy import (
     JSON,
@@ -21,21 +24,12 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-RUN_STATUSES = ("running", "passed", "failed", "interrupted")
-JOB_STATUSES = (
-    "pending",
-    "running",
-    "passed",
-    "failed",
-    "skipped",
-    "cancelled",
-    "error",
-    "timed_out",
-    "oom_killed",
-    "preempted",
-)
-ALLOCATION_STATES = ("intended", "allocated", "released", "failed")
-DIRECTIONS = ("lower", "higher")
+from benchhub.host.state.records import AllocationState, Direction, JobStatus, RunStatus
+
+RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
+JOB_STATUSES: tuple[JobStatus, ...] = get_args(JobStatus)
+ALLOCATION_STATES: tuple[AllocationState, ...] = get_args(AllocationState)
+DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
 
 metadata = MetaData()
 
