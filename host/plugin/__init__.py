@@ -8,8 +8,9 @@ The names load on first use, so finding and starting a plugin does not wait for 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from benchhub.host.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from benchhub.host.plugin.client import AllocateCall, ProviderClient, RunStream
@@ -52,10 +53,4 @@ __all__ = [
     "launch_executable",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _HOME)

@@ -12,8 +12,9 @@ environment (`results.environment`) must not pay for.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from benchhub.host.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from benchhub.host.results.commands import COMPARE_HELP, compare_exit_code, compare_sides, write_report
@@ -56,10 +57,4 @@ __all__ = [
     "write_report",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _HOME)
