@@ -1,18 +1,26 @@
-"""Shared fixtures: a temp directory of provider executables on BH_PLUGIN_PATH."""
+"""Shared fixtures: a temp directory of provider executables on BH_PLUGIN_PATH, and the fake provider
+started by hand as a host would."""
 
 from __future__ import annotations
 
+import os
 import shlex
+import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from benchhub.providers.sdk import wire
+
 PLUGINS = Path(__file__).parent / "plugins"
+FAKE_PROVIDER = PLUGINS / "fake_misbehaving_provider.py"
 
 InstallPlugin = Callable[..., Path]
+Started = tuple[subprocess.Popen[bytes], wire.Handshake]
+StartFakePlugin = Callable[..., Started]
 
 
 @pytest.fixture
@@ -37,6 +45,31 @@ def install_plugin(plugin_dir: Path) -> InstallPlugin:
         return path
 
     return install
+
+
+def plugin_env(**extra: str) -> dict[str, str]:
+    """The environment a host gives a plugin it launches, with `extra` added."""
+    return {**os.environ, **wire.host_environment(), **extra}
+
+
+@pytest.fixture
+def start_fake_plugin() -> Iterator[StartFakePlugin]:
+    """``start_fake_plugin(mode="errors", **env)``: starts ``tests/plugins/fake_misbehaving_provider.py``
+    in `mode` by hand, as a host would, with `env` added; returns the process and its handshake.
+    Every process started is killed when the test ends."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(mode: str = "errors", **env: str) -> Started:
+        command = [sys.executable, str(FAKE_PROVIDER), mode]
+        popen = subprocess.Popen(command, env=plugin_env(**env), stdout=subprocess.PIPE)
+        processes.append(popen)
+        assert popen.stdout is not None
+        return popen, wire.Handshake.parse(popen.stdout.readline().decode())
+
+    yield start
+    for popen in processes:
+        popen.kill()
+        popen.wait()
 
 
 def _gone(pid: int) -> bool:

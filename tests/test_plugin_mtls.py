@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,28 +17,7 @@ from benchhub.host.plugin import PluginError, ProtocolMismatchError, launch, lau
 from benchhub.host.plugin.connection import UnhealthyError, check_health, connect
 from benchhub.proto.job.v1 import job_pb2
 from benchhub.providers.sdk import mtls, wire
-from tests.conftest import InstallPlugin
-
-FAKE = Path(__file__).parent / "plugins" / "fake_misbehaving_provider.py"
-Started = tuple[subprocess.Popen[bytes], wire.Handshake]
-
-
-@pytest.fixture
-def start_plugin() -> Iterator[Callable[..., Started]]:
-    """Starts the fake provider by hand, as a host would, with `env` added; returns it and its handshake."""
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def start(mode: str = "errors", **env: str) -> Started:
-        full_env = {**os.environ, **wire.host_environment(), **env}
-        popen = subprocess.Popen([sys.executable, str(FAKE), mode], env=full_env, stdout=subprocess.PIPE)
-        processes.append(popen)
-        assert popen.stdout is not None
-        return popen, wire.Handshake.parse(popen.stdout.readline().decode())
-
-    yield start
-    for popen in processes:
-        popen.kill()
-        popen.wait()
+from tests.conftest import InstallPlugin, StartFakePlugin
 
 
 def healthy(handshake: wire.Handshake, identity: mtls.Identity | None) -> bool:
@@ -58,10 +33,10 @@ def healthy(handshake: wire.Handshake, identity: mtls.Identity | None) -> bool:
 
 @pytest.mark.parametrize("curve", [ec.SECP256R1(), ec.SECP521R1()], ids=["grpcio-tls", "ssl-bridge"])
 def test_only_the_host_certificate_is_accepted(
-    start_plugin: Callable[..., Started], curve: ec.EllipticCurve
+    start_fake_plugin: StartFakePlugin, curve: ec.EllipticCurve
 ) -> None:
     host = mtls.make_identity(curve)
-    _, handshake = start_plugin(PLUGIN_CLIENT_CERT=host.cert_pem.decode())
+    _, handshake = start_fake_plugin(PLUGIN_CLIENT_CERT=host.cert_pem.decode())
     assert handshake.cert_der is not None
     assert healthy(handshake, host)
     assert not healthy(handshake, mtls.make_identity(curve))  # a stranger's certificate
@@ -69,8 +44,8 @@ def test_only_the_host_certificate_is_accepted(
     assert not healthy(plaintext, None)
 
 
-def test_plaintext_when_the_host_sends_no_certificate(start_plugin: Callable[..., Started]) -> None:
-    _, handshake = start_plugin()
+def test_plaintext_when_the_host_sends_no_certificate(start_fake_plugin: StartFakePlugin) -> None:
+    _, handshake = start_fake_plugin()
     assert handshake.cert_der is None and healthy(handshake, None)
 
 
@@ -98,12 +73,12 @@ def test_host_with_a_p521_certificate_runs_the_local_provider(install_plugin: In
 
 
 def test_reattach_uses_a_running_provider_and_never_stops_it(
-    start_plugin: Callable[..., Started], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    start_fake_plugin: StartFakePlugin, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     host = mtls.make_identity()
     (tmp_path / "host.pem").write_bytes(host.cert_pem)
     (tmp_path / "host.key").write_bytes(host.key_pem)
-    popen, handshake = start_plugin(PLUGIN_CLIENT_CERT=host.cert_pem.decode())
+    popen, handshake = start_fake_plugin(PLUGIN_CLIENT_CERT=host.cert_pem.decode())
     assert handshake.cert_der is not None
     entry = {
         "network": handshake.network,
