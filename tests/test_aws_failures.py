@@ -6,45 +6,20 @@ INJECTED at the botocore level (a before-call hook on the provider's boto3 sessi
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import grpc
 import pytest
-from cloud.helpers import benchhub_instances, ec2, inject_error, serving
-from google.protobuf import struct_pb2
+from cloud.helpers import benchhub_instances, configured, ec2, inject_error
 
 from benchhub.proto.provider.v1 import provider_pb2 as pb
-from benchhub.providers.aws.provider import AwsProvider
 from benchhub.providers.sdk.errors import detail_of
 
 pytest_plugins = ["cloud.fixtures"]
 
 Reason = pb.ErrorDetail.Reason
-
-
-@pytest.fixture
-def session() -> boto3.session.Session:
-    return boto3.session.Session()
-
-
-@contextlib.contextmanager
-def configured(session: boto3.session.Session, config: dict[str, Any], socket_dir: Path) -> Iterator[Any]:
-    with serving(AwsProvider(lambda _profile: session), socket_dir) as stub:
-        values = struct_pb2.Struct()
-        values.update(config)
-        assert list(stub.Configure(pb.ConfigureRequest(config=values)).diagnostics) == []
-        yield stub
-
-
-@pytest.fixture
-def stub(session: boto3.session.Session, aws_config: dict[str, Any], tmp_path: Path) -> Iterator[Any]:
-    with configured(session, aws_config, tmp_path) as stub:
-        yield stub
 
 
 def allocate(stub: Any, offer_id: str, token: str) -> pb.Allocation:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import grpc
 import pytest
-from cloud.helpers import REGIONS, inject_error, serving
-from google.protobuf import struct_pb2
+from cloud.helpers import REGIONS, configured, inject_error, serving, struct
 
 from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.provider.v1 import provider_pb2 as pb
@@ -24,26 +22,6 @@ pytest_plugins = ["cloud.fixtures"]
 
 GIB = 1 << 30
 Severity = pb.Diagnostic.Severity
-
-
-def struct(values: dict[str, Any]) -> struct_pb2.Struct:
-    built = struct_pb2.Struct()
-    built.update(values)
-    return built
-
-
-@pytest.fixture
-def session() -> boto3.session.Session:
-    """The provider's boto3 session, so a test can hook (count or fail) its calls."""
-    return boto3.session.Session()
-
-
-@pytest.fixture
-def stub(session: boto3.session.Session, aws_config: dict[str, Any], tmp_path: Path) -> Iterator[Any]:
-    with serving(AwsProvider(lambda _profile: session), tmp_path) as provider:
-        diagnostics = provider.Configure(pb.ConfigureRequest(config=struct(aws_config))).diagnostics
-        assert list(diagnostics) == []
-        yield provider
 
 
 def count_calls(session: boto3.session.Session) -> list[str]:
@@ -120,9 +98,7 @@ def test_a_stale_catalog_is_a_warning_in_the_offer_response(stub: Any, aws_confi
 def test_a_fresh_catalog_gives_no_warning(session: Any, aws_config: dict[str, Any], tmp_path: Path) -> None:
     bundled = pricing.bundled()
     PriceCatalog("a test", dt.date.today(), "USD", bundled.entries).write(tmp_path / "fresh.csv")
-    with serving(AwsProvider(lambda _profile: session), tmp_path) as provider:
-        config = struct({**aws_config, "catalog": str(tmp_path / "fresh.csv")})
-        assert list(provider.Configure(pb.ConfigureRequest(config=config)).diagnostics) == []
+    with configured(session, {**aws_config, "catalog": str(tmp_path / "fresh.csv")}, tmp_path) as provider:
         response = provider.Offer(pb.OfferRequest())
     assert list(response.diagnostics) == [] and len(response.offers) == len(bundled.entries)
 
@@ -142,8 +118,7 @@ def test_instance_types_are_cached_and_spot_prices_reused_within_their_ttl(stub:
 
 def test_spot_prices_expire(session: Any, aws_config: dict[str, Any], tmp_path: Path) -> None:
     calls = count_calls(session)
-    with serving(AwsProvider(lambda _profile: session), tmp_path) as provider:
-        provider.Configure(pb.ConfigureRequest(config=struct({**aws_config, "spot_price_ttl_seconds": 0})))
+    with configured(session, {**aws_config, "spot_price_ttl_seconds": 0}, tmp_path) as provider:
         provider.Offer(pb.OfferRequest(spot=pb.SPOT_POLICY_ALLOW))
         calls.clear()
         provider.Offer(pb.OfferRequest(spot=pb.SPOT_POLICY_ALLOW))

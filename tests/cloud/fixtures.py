@@ -7,6 +7,8 @@
   instances do not boot, so the provider reaches this sshd through its documented `ssh_host_override`;
   sshd's AuthorizedKeysCommand (authorized_keys_from_ec2.py) accepts the public keys of the BenchHub key
   pairs moto holds, as cloud-init would on a real instance.
+- `session`: the boto3 session the aws provider makes its calls through, so a test can hook (count or
+  fail) them; `stub`: that provider on a real gRPC server, configured with `aws_config`.
 Helpers (clients, a provider on a real gRPC server, injected errors) are in `cloud.helpers`.
 """
 
@@ -23,8 +25,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
-from cloud.helpers import REGIONS, Sshd
+from cloud.helpers import REGIONS, Sshd, configured
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -165,3 +168,14 @@ def aws_config(moto: str, sshd: Sshd, tmp_path: Path) -> dict[str, Any]:
     }
 
 
+@pytest.fixture
+def session() -> boto3.session.Session:
+    """The aws provider's boto3 session, so a test can hook (count or fail) its calls."""
+    return boto3.session.Session()
+
+
+@pytest.fixture
+def stub(session: boto3.session.Session, aws_config: dict[str, Any], tmp_path: Path) -> Iterator[Any]:
+    """The aws provider on a real gRPC server, configured with `aws_config`."""
+    with configured(session, aws_config, tmp_path) as provider:
+        yield provider

@@ -16,8 +16,11 @@ from typing import Any
 import boto3
 import grpc
 from botocore.awsrequest import AWSResponse
+from google.protobuf import struct_pb2
 
+from benchhub.proto.provider.v1 import provider_pb2 as pb
 from benchhub.proto.provider.v1 import provider_pb2_grpc
+from benchhub.providers.aws.provider import AwsProvider
 from benchhub.providers.sdk.interceptor import ErrorInterceptor
 
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
@@ -49,6 +52,12 @@ class Sshd:
     user: str
 
 
+def struct(values: dict[str, Any]) -> struct_pb2.Struct:
+    built = struct_pb2.Struct()
+    built.update(values)
+    return built
+
+
 @contextlib.contextmanager
 def serving(provider: provider_pb2_grpc.ProviderServicer, socket_dir: Path) -> Iterator[Any]:
     """`provider` on a real gRPC server (the SDK's error interceptor) over a unix socket; yields a stub."""
@@ -63,6 +72,15 @@ def serving(provider: provider_pb2_grpc.ProviderServicer, socket_dir: Path) -> I
     finally:
         channel.close()
         server.stop(None)
+
+
+@contextlib.contextmanager
+def configured(session: boto3.session.Session, config: dict[str, Any], socket_dir: Path) -> Iterator[Any]:
+    """The aws provider, making its AWS calls through `session`, `serving` and configured with `config`
+    (which must draw no diagnostics); yields its stub."""
+    with serving(AwsProvider(lambda _profile: session), socket_dir) as stub:
+        assert list(stub.Configure(pb.ConfigureRequest(config=struct(config))).diagnostics) == []
+        yield stub
 
 
 ErrorWhen = Callable[[dict[str, Any]], bool]
