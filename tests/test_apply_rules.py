@@ -67,11 +67,14 @@ def test_own_shares_of_a_pool() -> None:
     shares = OwnShares()
     pool = job_pb2.Resources(cpu=2, memory_bytes=4)
     one = job_pb2.Resources(cpu=1, memory_bytes=1)
-    assert shares.take(("p", "o"), pool, one) and shares.take(("p", "o"), pool, one)
-    assert not shares.take(("p", "o"), pool, one)
-    shares.give_back(("p", "o"), one)
-    assert shares.take(("p", "o"), pool, one)
-    assert shares.take(("p", "other"), pool, job_pb2.Resources(cpu=64))  # nothing held: the provider decides
+    first, second = shares.take(("p", "o"), pool, one), shares.take(("p", "o"), pool, one)
+    assert first is not None and second is not None
+    assert shares.take(("p", "o"), pool, one) is None
+    assert shares.give_back(first) and not shares.give_back(first)  # twice gives back only once
+    assert shares.take(("p", "o"), pool, one) is not None
+    assert shares.take(("p", "o"), pool, one) is None  # `second` is still held
+    # nothing held: the provider decides
+    assert shares.take(("p", "other"), pool, job_pb2.Resources(cpu=64)) is not None
 
 
 def test_saved_plan_round_trips(tmp_path: Path) -> None:

@@ -1,11 +1,14 @@
 """`bh`: the command line. Thin click commands over the host modules.
 
 Exit codes: 0 success, 1 a job failed (or any other BenchHubError), 2 usage or config error,
-130 interrupted. A BenchHubError is printed as one line `Error: ...`, never as a traceback.
+130 interrupted, 141 the reader of stdout went away (`bh apply --json | head`; the status a shell
+reports for a program ended by SIGPIPE, as for `git log | head`: the run stops as if interrupted).
+A BenchHubError is printed as one line `Error: ...`, never as a traceback.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -13,6 +16,7 @@ import click
 from benchhub.host.errors import BenchHubError
 
 EXIT_INTERRUPTED = 130
+EXIT_OUTPUT_CLOSED = 141
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -33,4 +37,15 @@ def main(argv: list[str] | None = None) -> None:
     except BenchHubError as exc:
         click.echo(f"Error: {exc}", err=True)
         code = exc.exit_code
+    except BrokenPipeError:
+        code = EXIT_OUTPUT_CLOSED
+    if code == EXIT_OUTPUT_CLOSED:
+        _silence_stdout()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit does not fail on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)

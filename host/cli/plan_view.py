@@ -14,11 +14,9 @@ def show_plan(plan: Plan, *, as_json: bool, to_stderr: bool = False) -> None:
     if as_json:
         JsonLinesSink(sys.stderr if to_stderr else sys.stdout)(plan_event(plan))
         return
-    from rich.console import Console
-
     from benchhub.host.cli import render
 
-    render.show_plan(plan, Console(stderr=to_stderr))
+    render.show_plan(plan, render.PipeConsole(stderr=to_stderr))
 
 
 def plan_event(plan: Plan) -> Event:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -16,8 +17,18 @@ from benchhub.host.executor.events import Event
 from benchhub.host.planning.model import Plan
 
 
+class PipeConsole(Console):
+    """A rich Console that, when the reader of its output goes away, goes quiet and raises
+    BrokenPipeError (rich's own choice is SystemExit(1), even in a worker thread): `bh` then stops
+    the run cleanly and exits 141."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def show_plan(plan: Plan, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or PipeConsole()
     if not plan.jobs:
         console.print("No jobs to run.")
         return
@@ -58,7 +69,7 @@ class ProgressDisplay:
     """A live line of counts and elapsed time, with one printed line per finished or skipped job."""
 
     def __init__(self, total: int, console: Console | None = None) -> None:
-        self.console = console or Console()
+        self.console = console or PipeConsole()
         self.counts = {"pending": total, "running": 0, "passed": 0, "failed": 0, "skipped": 0}
         self.started = time.monotonic()
         self._live = Live(self, console=self.console, refresh_per_second=4, transient=True)
@@ -72,7 +83,8 @@ class ProgressDisplay:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._live.__exit__(None, None, None)
+        with contextlib.suppress(BrokenPipeError):  # the reader of our output went away; the run ended
+            self._live.__exit__(None, None, None)
 
     def __call__(self, event: Event) -> None:
         handler = getattr(self, "_on_" + event.type.replace(".", "_"), None)

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from benchhub.host.cli import EXIT_OUTPUT_CLOSED
 from benchhub.host.executor.allocator import TAG_PROJECT
-from benchhub.host.executor.events import JsonLinesSink, SerialSink
+from benchhub.host.executor.events import EventSink, JsonLinesSink, OutputGuard, SerialSink
 from benchhub.host.executor.recording import StateRecorder
 from benchhub.host.executor.runner import Executor, RunResult
 from benchhub.host.planning.model import Plan
@@ -34,7 +35,8 @@ def run_plan(
     plan: Plan, session: ProviderSession, *, parallelism: int | None, as_json: bool, to_stderr: bool = False
 ) -> Applied:
     """Run `plan` as a new run; progress (or with `as_json` the event stream) on stdout, or on stderr
-    with `to_stderr` (when stdout carries something else, like `bh compare`'s table)."""
+    with `to_stderr` (when stdout carries something else, like `bh compare`'s table). When that output
+    is closed under us, the run stops as if interrupted and the exit code is EXIT_OUTPUT_CLOSED."""
     project = Path.cwd()
     state_path = default_state_path(project)
     with ProjectLock(state_path.parent), State(state_path) as state:
@@ -44,31 +46,31 @@ def run_plan(
         width = parallelism or plan.parallelism
         try:
             if as_json:
-                sink = SerialSink(JsonLinesSink(sys.stderr if to_stderr else sys.stdout))
-                result = _execute(plan, session, recorder, sink, run_id, workdir, width)
+                guard = OutputGuard(JsonLinesSink(sys.stderr if to_stderr else sys.stdout))
+                result = _execute(plan, session, recorder, guard, run_id, workdir, width)
             else:
-                from rich.console import Console
+                from benchhub.host.cli.render import PipeConsole, ProgressDisplay
 
-                from benchhub.host.cli.render import ProgressDisplay
-
-                with ProgressDisplay(len(plan.jobs), Console(stderr=to_stderr)) as display:
-                    result = _execute(plan, session, recorder, SerialSink(display), run_id, workdir, width)
+                with ProgressDisplay(len(plan.jobs), PipeConsole(stderr=to_stderr)) as display:
+                    guard = OutputGuard(display)
+                    result = _execute(plan, session, recorder, guard, run_id, workdir, width)
         except KeyboardInterrupt:  # before the executor took over Ctrl-C: nothing was allocated yet
             state.finish_run(run_id, "interrupted")
             raise
         state.finish_run(run_id, result.status)
-    return Applied(run_id, result.exit_code)
+    return Applied(run_id, EXIT_OUTPUT_CLOSED if guard.closed else result.exit_code)
 
 
 def _execute(
     plan: Plan,
     session: ProviderSession,
     recorder: StateRecorder,
-    sink: SerialSink,
+    guard: OutputGuard,
     run_id: int,
     workdir: Path,
     parallelism: int,
 ) -> RunResult:
+    sink: EventSink = SerialSink(guard)
     executor = Executor(
         plan,
         str(run_id),
@@ -79,6 +81,7 @@ def _execute(
         parallelism=parallelism,
         extra_tags={TAG_PROJECT: project_tag(Path.cwd())},
     )
+    guard.when_closed(executor.cancel)  # nobody reads any more: stop like on Ctrl-C
     previous = signal.signal(signal.SIGINT, _first_cancels_second_forces(executor))
     try:
         return executor.run()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from benchhub.host.errors import BenchHubError
 from benchhub.host.executor.events import Event
-from benchhub.host.executor.pools import OwnShares
+from benchhub.host.executor.pools import OwnShares, Share
 from benchhub.host.executor.ports import AllocateCall, ProviderClient, Recorder
 from benchhub.host.planning.model import Choice, PlannedJob
 from benchhub.proto.provider.v1 import provider_pb2 as pb
@@ -55,6 +55,7 @@ class Lease:
     choice: Choice
     allocation: pb.Allocation
     row: int
+    share: Share | None = None
     since: float = field(default_factory=time.monotonic)
     users: int = 0
 
@@ -128,21 +129,31 @@ class Allocator:
         """`_try`, first waiting while our own allocations fill a pooled offer."""
         while True:
             releases = self._releases
-            with self._lock:
-                room = not choice.offer.shareable or self._shares.take(
-                    (choice.provider, choice.offer.id), choice.offer.resources, choice.reserve
-                )
-            if not room:
-                self._wait_for_release(releases)
-                continue
-            lease = self._try(job, choice, attempt, errors)
+            share = None
+            if choice.offer.shareable:
+                with self._lock:
+                    share = self._shares.take(
+                        (choice.provider, choice.offer.id), choice.offer.resources, choice.reserve
+                    )
+                if share is None:
+                    self._wait_for_release(releases)
+                    continue
+            lease: Lease | str | None = None
+            try:
+                lease = self._try(job, choice, attempt, errors, share)
+            finally:
+                if share is not None and not isinstance(lease, Lease):  # failed, waits, or raised
+                    self._give_back(share)
             if lease != WAIT_FOR_CAPACITY:
                 return lease if isinstance(lease, Lease) else None
             self._wait_for_release(releases)
 
-    def _try(self, job: PlannedJob, choice: Choice, attempt: int, errors: list[str]) -> Lease | str | None:
-        """The lease, or None when the offer failed, or WAIT_FOR_CAPACITY when the offer is a pool
-        (local, docker) that our own running jobs fill: a release of theirs makes room."""
+    def _try(
+        self, job: PlannedJob, choice: Choice, attempt: int, errors: list[str], share: Share | None
+    ) -> Lease | str | None:
+        """The lease (holding `share`), or None when the offer failed, or WAIT_FOR_CAPACITY when the
+        offer is a pool (local, docker) that our own running jobs fill: a release of theirs makes room.
+        Unless a lease holds it, the caller gives `share` back."""
         client = self._clients[choice.provider]
         token = uuid.uuid4().hex
         tags = {**self._tags, TAG_JOB: job.id, TAG_TOKEN: token}
@@ -160,8 +171,9 @@ class Allocator:
             allocation = self._call(client.start_allocate(choice.offer.id, token, tags, choice.reserve))
         except BenchHubError as exc:
             reason = error_reason(exc)
+            if share is not None:
+                self._give_back(share)
             with self._lock:
-                self._shares.give_back(key, choice.reserve)
                 ours = self._shares.holding(key)  # our other jobs hold (or are getting) part of it
             interrupted = self._cancelled.is_set()
             if not self._reap(client, token, row):
@@ -177,10 +189,14 @@ class Allocator:
             errors.append(f"{choice.provider}/{choice.offer.id}: {exc}")
             self._emit(Event("allocation.failed", {**where, "reason": reason, "message": str(exc)}))
             return None
-        self._recorder.allocation_made(row, allocation.id)
-        lease = Lease(choice.provider, choice, allocation, row)
+        lease = Lease(choice.provider, choice, allocation, row, share)
         with self._lock:
             self._live[row] = lease
+        try:
+            self._recorder.allocation_made(row, allocation.id)
+        except BaseException:
+            self._release(lease)
+            raise
         if self._cancelled.is_set():
             self._release(lease)
             raise Cancelled("interrupted")
@@ -197,6 +213,18 @@ class Allocator:
         finally:
             with self._lock:
                 self._calls.discard(call)
+
+    def _give_back(self, share: Share) -> None:
+        """`share` of a pool is free again (once, however often called): wake who waits for room."""
+        with self._lock:
+            freed = self._shares.give_back(share)
+        if freed:
+            self._room_made()
+
+    def _room_made(self) -> None:
+        with self._freed:
+            self._releases += 1
+            self._freed.notify_all()
 
     def _wait_for_release(self, seen: int) -> None:
         """Until a release after the `seen`-th one (or an interruption)."""
@@ -262,7 +290,8 @@ class Allocator:
         with self._lock:
             if self._live.pop(lease.row, None) is None:
                 return
-            self._shares.give_back((lease.provider, lease.choice.offer.id), lease.choice.reserve)
+            if lease.share is not None:
+                self._shares.give_back(lease.share)
         try:
             self._clients[lease.provider].release(lease.allocation.id)
         except BenchHubError as exc:
@@ -276,10 +305,9 @@ class Allocator:
                 )
             )
             return
+        finally:
+            self._room_made()  # whatever happened, who waits for room looks again
         self._recorder.allocation_released(lease.row)
-        with self._freed:
-            self._releases += 1
-            self._freed.notify_all()
 
     def release_all(self) -> None:
         """Release every allocation still held (on interruption or at the end of a run)."""

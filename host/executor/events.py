@@ -23,6 +23,10 @@ Types and their fields (fields may be added in a later `v`; none is removed or r
     error            message
 
 Numbers are JSON numbers, absent values are null.
+
+When the reader of the stream goes away (`bh apply --json | head -5`), `bh` stops writing, treats it
+as an interrupt (running jobs cancelled, every allocation released, the run marked interrupted) and
+exits 141, the status a shell reports for a program ended by SIGPIPE (as `git log | head` does).
 """
 
 from __future__ import annotations
@@ -74,3 +78,26 @@ class JsonLinesSink:
     def __call__(self, event: Event) -> None:
         self._out.write(event.to_json() + "\n")
         self._out.flush()
+
+
+class OutputGuard:
+    """Stops writing once the reader of the output is gone: the first BrokenPipeError marks the
+    output closed, drops every later event and calls the `when_closed` callbacks once."""
+
+    def __init__(self, sink: EventSink) -> None:
+        self._sink = sink
+        self._callbacks: list[Callable[[], None]] = []
+        self.closed = False
+
+    def when_closed(self, callback: Callable[[], None]) -> None:
+        self._callbacks.append(callback)
+
+    def __call__(self, event: Event) -> None:
+        if self.closed:
+            return
+        try:
+            self._sink(event)
+        except BrokenPipeError:
+            self.closed = True
+            for callback in self._callbacks:
+                callback()

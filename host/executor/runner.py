@@ -1,5 +1,8 @@
 """The DAG walk: start ready jobs up to `parallelism`, honour budget and `when`, retry preempted
 work, and on interruption cancel every Run and release every allocation.
+
+An unexpected exception in a job's thread (a bug, a state write that failed) fails that job: it is
+recorded, its allocation released, and jobs waiting for room are woken; the run goes on.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ class Executor:
         self._budget = Budget(plan.budget)
         self._budget_told = False
         self._costs: dict[str, float] = {}
+        self._rows: dict[str, int] = {}  # job id -> the state row of its attempt in progress
         groups = Counter(job.group for job in plan.jobs if job.group)
         tags = {TAG_MANAGED: "true", TAG_RUN: run_id, **extra_tags}
         self._allocator = Allocator(clients, recorder, tags, sink, self._cancelled, groups)
@@ -106,8 +110,11 @@ class Executor:
                     break
                 done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
                 for future in done:
-                    self._workflow.finish(running.pop(future).id, future.result())
+                    job = running.pop(future)
+                    self._workflow.finish(job.id, "failed" if future.exception() else future.result())
         except BaseException:  # a forced stop (a second Ctrl-C): do not wait for stuck calls
+            self._cancelled.set()
+            self._interrupt()  # so that the job threads end (the interpreter joins them at exit)
             pool.shutdown(wait=False, cancel_futures=True)
             self._allocator.release_all()
             raise
@@ -156,6 +163,12 @@ class Executor:
 
     def _execute(self, job: PlannedJob) -> Outcome:
         """Worker thread: allocate, run, retry on preemption, release. Returns the job's outcome."""
+        try:
+            return self._attempts(job)
+        except Exception as exc:  # whatever broke, this job fails and the run goes on
+            return self._crashed(job, exc)
+
+    def _attempts(self, job: PlannedJob) -> Outcome:
         choices = list(job.choices)
         attempt = 1
         while True:
@@ -179,30 +192,31 @@ class Executor:
 
     def _attempt(self, job: PlannedJob, lease: Lease, attempt: int) -> Attempt:
         choice = lease.choice
-        row = self._recorder.job_started(
-            job.job,
-            attempt,
-            lease.row,
-            choice.offer,
-            choice.provider,
-            lease.allocation,
-            choice.estimated_cost,
-            str(self._jobs.log_path(job.id)),
-            job.snapshot_digest,
-        )
-        self._emit(
-            Event(
-                "job.started",
-                {
-                    "run": self.run_id,
-                    "job": job.id,
-                    "provider": choice.provider,
-                    "offer": choice.offer.id,
-                    "allocation": lease.allocation.id,
-                },
-            )
-        )
         try:
+            row = self._recorder.job_started(
+                job.job,
+                attempt,
+                lease.row,
+                choice.offer,
+                choice.provider,
+                lease.allocation,
+                choice.estimated_cost,
+                str(self._jobs.log_path(job.id)),
+                job.snapshot_digest,
+            )
+            self._rows[job.id] = row
+            self._emit(
+                Event(
+                    "job.started",
+                    {
+                        "run": self.run_id,
+                        "job": job.id,
+                        "provider": choice.provider,
+                        "offer": choice.offer.id,
+                        "allocation": lease.allocation.id,
+                    },
+                )
+            )
             result = self._jobs.run(job, lease, attempt, row)
             if result.status == "preempted":
                 self._allocator.lost(job, lease)
@@ -211,7 +225,18 @@ class Executor:
         cost = self._cost(job, lease, result)
         self._costs[job.id] = self._costs.get(job.id, 0.0) + cost
         self._recorder.job_finished(row, result.status, result.exit, cost, result.message or None)
+        del self._rows[job.id]
         return result
+
+    def _crashed(self, job: PlannedJob, exc: Exception) -> Outcome:
+        """`job` failed on an unexpected exception: record it (its allocation was released already)."""
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        row = self._rows.pop(job.id, None)
+        if row is None:
+            self._recorder.job_not_run(job.job, "error", message)
+        else:
+            self._recorder.job_finished(row, "error", None, self._costs.get(job.id), message)
+        return self._finished(job, Attempt("error", None, 0.0, message))
 
     def _cost(self, job: PlannedJob, lease: Lease, result: Attempt) -> float:
         billing = self.plan.billing.get(lease.provider, Billing())

@@ -1,0 +1,70 @@
+"""A reader that goes away (`bh apply --json | head`): bh stops like on Ctrl-C and exits 141.
+
+Running jobs are cancelled, every allocation released, the run marked interrupted, and no job
+waiting for room in the local pool keeps the process alive.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "fakes"))
+from project import Project
+from test_apply_interrupt import wait_gone
+
+# Each job takes the whole machine, so `later` waits for `first`'s allocation to be released.
+WHOLE_MACHINE = """
+settings {
+  parallelism = 2
+}
+provider "local" {
+  cpu_share = 1
+}
+job "first" {
+  command = ["sh", "-c", "echo $PPID > %(root)s/provider.pid; sleep 1"]
+  resources {
+    cpu = %(cpus)d
+  }
+}
+job "later" {
+  command = ["sh", "-c", "echo $$ > %(root)s/later.pid; exec sleep 60"]
+  resources {
+    cpu = %(cpus)d
+  }
+}
+"""
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("lines_read", [1, 4])  # closed before the run starts; while `first` runs
+def test_closed_stdout_stops_the_run_releases_everything_and_exits_141(
+    tmp_path: Path, lines_read: int
+) -> None:
+    project = Project(tmp_path)
+    project.write(WHOLE_MACHINE % {"root": tmp_path, "cpus": os.cpu_count() or 1})
+    bh = project.start("apply", "--auto-approve", "--json")
+    assert bh.stdout is not None and bh.stderr is not None
+    events = [json.loads(bh.stdout.readline()) for _ in range(lines_read)]
+    bh.stdout.close()
+    closed = time.monotonic()
+    bh.wait(timeout=30)
+    took = time.monotonic() - closed
+    err = bh.stderr.read()
+    assert bh.returncode == 141, err
+    assert took < 8, f"bh took {took:.1f}s to stop after its stdout was closed"
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    if lines_read > 1:
+        assert [e["event"] for e in events][-1] == "job.started"
+        assert wait_gone(int((tmp_path / "provider.pid").read_text())), "the local provider is still running"
+    later = tmp_path / "later.pid"
+    if later.is_file():
+        assert wait_gone(int(later.read_text())), "the job `later` is still running"
+    status = json.loads(project.bh("status", "1", "--json").stdout)
+    assert status["run"]["status"] == "interrupted"
+    assert {a["state"] for a in status["allocations"]} <= {"released", "failed"}  # nothing allocated
