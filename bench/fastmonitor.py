@@ -15,6 +15,7 @@ import argparse
 import statistics
 import sys
 import time
+import timeit
 from collections.abc import Callable
 
 import docker
@@ -26,12 +27,7 @@ IMAGE = "benchhub/busybox:latest"
 
 def per_call(call: Callable[[], object], times: int) -> float:
     """Median seconds per call over `times` calls."""
-    durations = []
-    for _ in range(times):
-        began = time.perf_counter()
-        call()
-        durations.append(time.perf_counter() - began)
-    return statistics.median(durations)
+    return statistics.median(timeit.repeat(call, setup="gc.enable()", number=1, repeat=times))
 
 
 def process_cpu_over(seconds: float) -> float:

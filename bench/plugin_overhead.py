@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import timeit
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,12 +40,7 @@ Launch = Callable[[], ProviderClient]
 
 
 def median_seconds(action: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return statistics.median(timeit.repeat(action, setup="gc.enable()", number=1, repeat=repeat))
 
 
 def rss_mib(pid: int) -> float:

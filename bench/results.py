@@ -16,6 +16,7 @@ import random
 import sqlite3
 import tempfile
 import time
+import timeit
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,12 +46,7 @@ def samples_of(shard: int, run: int, rng: random.Random) -> list[ResultSample]:
 
 
 def best(repeat: int, action: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return min(times)
+    return min(timeit.repeat(action, setup="gc.enable()", number=1, repeat=repeat))
 
 
 def store_plain(path: Path, data: dict[int, list[ResultSample]]) -> float:
