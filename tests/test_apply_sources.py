@@ -48,10 +48,10 @@ def test_working_tree_and_ref_snapshots(project: Project) -> None:
     (project.root / "version.txt").write_text("dirty\n")
     code, events = project.apply_json()
     assert code == 0 and finished(events) == {"show": "passed"}
-    assert project.bh("logs", "show").stdout == "dirty\n"
+    assert project.output("show") == "dirty\n"
     code, events = project.apply_json("--ref", "feature")
     assert code == 0
-    assert project.bh("logs", "show", "--run", "2").stdout == "feature\n"
+    assert project.output("show", "--run", "2") == "feature\n"
     assert (project.root / "version.txt").read_text() == "dirty\n"  # the working tree is untouched
     runs = json.loads(project.bh("status", "--json").stdout)
     assert [r["ref"] for r in runs] == ["feature", None]

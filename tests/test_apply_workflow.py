@@ -72,7 +72,7 @@ def test_workflow_order_conditions_and_artifacts(tmp_path: Path) -> None:
     skipped = {e["job"]: e["reason"] for e in of_type(events, "job.skipped")}
     assert skipped["after_flaky"] == "a dependency failed"
     assert "on_failure" in skipped["only_on_failure_of_use"]
-    assert project.bh("logs", "use").stdout == "payload-plain\n"
+    assert project.output("use") == "payload-plain\n"
     status = json.loads(project.bh("status", "1", "--json").stdout)
     assert status["run"]["status"] == "failed" and status["run"]["jobs_skipped"] == 2
     assert {a["state"] for a in status["allocations"]} == {"released"}
@@ -90,7 +90,7 @@ job "sum" {
 """)
     code, events = project.apply_json()
     assert code == 0 and finished(events) == {"sum[n=3]": "passed", "sum[n=4]": "passed"}
-    assert project.bh("logs", "sum[n=4]").stdout == "8\n"
+    assert project.output("sum[n=4]") == "8\n"
     results = json.loads(project.bh("results", "--json").stdout)
     assert [job["params"] for job in results["jobs"]] == [{"n": "3"}, {"n": "4"}]
 

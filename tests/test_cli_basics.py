@@ -78,8 +78,7 @@ def test_failed_job_exits_1_and_its_log_is_kept(project: Project) -> None:
     project.write('job "bad" {\n  command = ["sh", "-c", "echo oops; exit 3"]\n}\n')
     done = project.bh("apply", "--auto-approve")
     assert done.returncode == 1 and "bad failed exit 3" in done.stdout
-    logs = project.bh("logs", "bad")
-    assert logs.returncode == 0 and logs.stdout == "oops\n"
+    assert project.output("bad") == "oops\n"
     status = project.bh("status", "1", "--json")
     jobs = json.loads(status.stdout)["jobs"]
     assert jobs[0]["status"] == "failed" and jobs[0]["exit_code"] == 3
@@ -146,3 +145,15 @@ def test_a_multi_node_job_needs_a_provider_that_runs_them(project: Project) -> N
         "Error: job.hcl:4:1: job mpi: needs 3 nodes, but no provider of fakecheap runs multi-node jobs "
         "(none declares the multi_node capability)\n"
     )
+
+
+def test_provider_status_messages_reach_the_log_and_the_json_stream(project: Project) -> None:
+    project.write('provider "local" {\n  cgroups = false\n}\n' + HELLO)
+    code, events = project.apply_json()
+    assert code == 0
+    statuses = [(e["job"], e["status"], e["message"]) for e in of_type(events, "job.status")]
+    assert ("hello", "running") in [s[:2] for s in statuses]
+    (running,) = [message for _, status, message in statuses if status == "running"]
+    assert "resource metrics: rusage (" in running
+    log = project.bh("logs", "hello").stdout.splitlines()
+    assert f"[bh] running: {running}" in log and "hello from a job" in log

@@ -6,14 +6,17 @@
 
 Types and their fields (fields may be added in a later `v`; none is removed or renamed):
 
-    plan             jobs: [{id, name, provider, offer, region, instance_type, spot, estimated_cost,
-                     currency, runner_up: {provider, offer, estimated_cost, why} | null}],
+    plan             jobs: [{id, name, provider, offer, region, instance_type, spot, nodes,
+                     estimated_cost, currency, runner_up: {provider, offer, estimated_cost, why} | null}],
                      total_cost, currency, budget, warnings: [str]
     run.started      run, jobs (count), parallelism
     job.skipped      run, job, reason
     job.allocating   run, job, provider, offer, attempt
     allocation.failed  run, job, provider, offer, attempt, reason, message
     job.started      run, job, provider, offer, allocation
+    job.status       run, job, status (preparing|running), message: what the provider says about
+                     the job, e.g. how it measures resources; also written to the job's log as
+                     `[bh] <status>: <message>`
     job.retrying     run, job, reason, attempt
     job.finished     run, job, status (passed|failed|cancelled), exit_code, duration_s, cost,
                      currency, message

@@ -10,6 +10,7 @@ from pathlib import Path
 from benchhub.host.errors import BenchHubError
 from benchhub.host.executor.allocator import Lease
 from benchhub.host.executor.artifacts import ArtifactStore, safe_name
+from benchhub.host.executor.events import Event, EventSink
 from benchhub.host.executor.ports import ProviderClient, Recorder, RunStream
 from benchhub.host.planning.model import PlannedJob
 from benchhub.proto.job.v1 import job_pb2
@@ -37,16 +38,20 @@ class Attempt:
 
 
 class JobRunner:
-    """Runs jobs; `cancel_all()` (any thread) ends every Run stream in progress."""
+    """Runs jobs of run `run_id`; `cancel_all()` (any thread) ends every Run stream in progress."""
 
     def __init__(
         self,
+        run_id: str,
         clients: dict[str, ProviderClient],
         recorder: Recorder,
         artifacts: ArtifactStore,
         logs: Path,
         cancelled: threading.Event,
+        emit: EventSink,
     ) -> None:
+        self._run_id = run_id
+        self._emit = emit
         self._clients = clients
         self._recorder = recorder
         self._artifacts = artifacts
@@ -109,6 +114,9 @@ class JobRunner:
                     if kind == "log":
                         log.write(event.log.data)
                         log.flush()
+                    elif kind == "status":
+                        log.write(self._status(message.id, event.status).encode())
+                        log.flush()
                     elif kind == "sample":
                         self._recorder.job_sample(row, event.sample)
                     elif kind == "exit":
@@ -120,6 +128,13 @@ class JobRunner:
             with self._lock:
                 self._streams.pop(key, None)
         return exit_
+
+    def _status(self, job_id: str, change: pb.StatusChange) -> str:
+        """Tell what the provider says about the job (a `job.status` event); its log line."""
+        status = pb.JobStatus.Name(change.status).removeprefix("JOB_STATUS_").lower()
+        fields = {"run": self._run_id, "job": job_id, "status": status, "message": change.message}
+        self._emit(Event("job.status", fields))
+        return f"[bh] {status}: {change.message}\n"
 
     def cancel_all(self) -> None:
         with self._lock:

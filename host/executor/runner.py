@@ -73,7 +73,13 @@ class Executor:
         self._allocator = Allocator(clients, recorder, tags, sink, self._cancelled, groups)
         (workdir / "logs").mkdir(parents=True, exist_ok=True)
         self._jobs = JobRunner(
-            dict(clients), recorder, ArtifactStore(workdir / "artifacts"), workdir / "logs", self._cancelled
+            run_id,
+            dict(clients),
+            recorder,
+            ArtifactStore(workdir / "artifacts"),
+            workdir / "logs",
+            self._cancelled,
+            sink,
         )
 
     def cancel(self) -> None:

@@ -41,6 +41,12 @@ class Project:
         return subprocess.Popen([*BH, *args], cwd=self.root, env=self.env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
 
+    def output(self, job: str, *args: str) -> str:
+        """What `job` printed: `bh logs JOB ARGS` without the `[bh] ` lines of provider status."""
+        done = self.bh("logs", job, *args)
+        assert done.returncode == 0, done.stderr
+        return "".join(line for line in done.stdout.splitlines(keepends=True) if not line.startswith("[bh] "))
+
     def apply_json(self, *args: str) -> tuple[int, list[dict[str, Any]]]:
         """`bh apply --auto-approve --json ARGS`: exit code and the events."""
         done = self.bh("apply", "--auto-approve", "--json", *args)
