@@ -60,6 +60,18 @@ def test_run_totals_count_the_last_attempt_of_each_job(state: State) -> None:
     assert [j.attempt for j in state.jobs(run)] == [1, 2, 1, 1]
 
 
+def test_run_totals_leave_out_the_sides_of_a_paired_job(state: State) -> None:
+    run = state.create_run("job.hcl", "sha256:abc")
+    state.update_job(state.add_job(run, "bench", "bench", params=[Param("n", 1)]), status="passed")
+    for side in ("A", "B"):
+        params = [Param("n", 1), Param("pair", side)]
+        state.add_job(run, f"bench@{side}", "bench", params=params, status="passed")
+
+    done = state.finish_run(run, "passed")
+
+    assert (done.jobs_total, done.jobs_passed, done.jobs_failed) == (1, 1, 0)
+
+
 def test_runs_are_listed_newest_first(state: State) -> None:
     assert state.last_run() is None
     ids = [state.create_run("job.hcl", f"d{i}") for i in range(3)]

@@ -37,6 +37,9 @@ from benchhub.host.state.records import (
 
 STATE_DIR = ".bh"
 STATE_FILE = "state.db"
+#: The parameter of the two result rows (`<job>@A`, `<job>@B`) a paired job adds beside its own row;
+#: they record that job's results, so a run's job counts leave them out.
+PAIR_PARAM = "pair"
 _FAILED_STATUSES = ("failed", "error", "timed_out", "oom_killed", "preempted", "cancelled")
 _UNRELEASED_STATES = ("intended", "allocated")
 _JOB_UPDATABLE = frozenset(c.name for c in schema.jobs.c) - {"id", "run_id", "job_id", "name"}
@@ -102,10 +105,16 @@ class State:
             return int(conn.execute(statement.returning(schema.runs.c.id)).scalar_one())
 
     def finish_run(self, run_id: int, status: RunStatus) -> Run:
-        """Close a run with `status`, computing its totals from its jobs (last attempt of each)."""
+        """Close a run with `status`, computing its totals from its jobs (last attempt of each; the
+        result rows of paired jobs' sides are not jobs of their own)."""
         _check(status, schema.RUN_STATUSES, "run status")
         with self._write() as conn:
             jobs = self._latest_attempts(conn, run_id)
+            p = schema.params.c
+            sides = set(conn.execute(
+                select(p.job).where(p.name == PAIR_PARAM, p.job.in_([j.id for j in jobs]))
+            ).scalars())
+            jobs = [j for j in jobs if j.id not in sides]
             estimated = [j.estimated_cost for j in jobs if j.estimated_cost is not None]
             actual = [c for c in conn.execute(
                 select(schema.jobs.c.actual_cost).where(
