@@ -87,12 +87,23 @@ class CgroupMetering:
             print(f"local provider: cannot remove the job cgroup {e.filename}: {e.strerror}", file=sys.stderr)
 
 
+def own_memory_high_water_kib() -> int:
+    """This process image's peak resident memory (VmHWM), in KiB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 class RusageMetering:
     def __init__(self, why_no_cgroup: str) -> None:
         self.description = f"{RUSAGE} ({why_no_cgroup})"
-        # A child's ru_maxrss starts at its parent's high-water mark (Linux keeps it across exec), so
-        # a job's own rusage peak is only trusted above this provider's; below, sampled peaks stand in.
-        self.parent_peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        # A child's ru_maxrss starts at the high-water mark of the memory it was forked with (Linux
+        # keeps it across exec), so a job's own rusage peak is only trusted above this provider's;
+        # below, sampled peaks stand in. The provider's own ru_maxrss would not do: it carries, in
+        # turn, whatever launched the provider; VmHWM is this process image's own mark.
+        self.parent_peak_kib = own_memory_high_water_kib()
         self.sampled_peak = 0
         self._stop: Callable[[], None] | None = None
 
