@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import signal
 import sys
@@ -83,6 +84,8 @@ def _execute(
     )
     guard.when_closed(executor.cancel)  # nobody reads any more: stop like on Ctrl-C
     previous = signal.signal(signal.SIGINT, _first_cancels_second_forces(executor))
+    gc.freeze()  # what startup made lives until exit: later collections need not walk it
+    gc.enable()  # a run is long enough for cycles to matter
     try:
         return executor.run()
     finally:
