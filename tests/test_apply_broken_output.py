@@ -27,7 +27,7 @@ provider "local" {
   cpu_share = 1
 }
 job "first" {
-  command = ["sh", "-c", "echo $PPID > %(root)s/provider.pid; sleep 1"]
+  command = ["sleep", "1"]
   resources {
     cpu = %(cpus)d
   }
@@ -41,6 +41,11 @@ job "later" {
 """
 
 
+def children_of(pid: int) -> list[int]:
+    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()]
+
+
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("lines_read", [1, 4])  # closed before the run starts; while `first` runs
 def test_closed_stdout_stops_the_run_releases_everything_and_exits_141(
@@ -51,6 +56,7 @@ def test_closed_stdout_stops_the_run_releases_everything_and_exits_141(
     bh = project.start("apply", "--auto-approve", "--json")
     assert bh.stdout is not None and bh.stderr is not None
     events = [json.loads(bh.stdout.readline()) for _ in range(lines_read)]
+    children = children_of(bh.pid)  # the provider, once planning launched it
     bh.stdout.close()
     closed = time.monotonic()
     bh.wait(timeout=30)
@@ -59,9 +65,9 @@ def test_closed_stdout_stops_the_run_releases_everything_and_exits_141(
     assert bh.returncode == 141, err
     assert took < 8, f"bh took {took:.1f}s to stop after its stdout was closed"
     assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert children and all(wait_gone(pid) for pid in children), "the local provider is still running"
     if lines_read > 1:
         assert [e["event"] for e in events][-1] == "job.started"
-        assert wait_gone(int((tmp_path / "provider.pid").read_text())), "the local provider is still running"
     later = tmp_path / "later.pid"
     if later.is_file():
         assert wait_gone(int(later.read_text())), "the job `later` is still running"
