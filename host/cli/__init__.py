@@ -8,7 +8,7 @@ A BenchHubError is printed as one line `Error: ...`, never as a traceback.
 
 from __future__ import annotations
 
-import gc
+import gc as collector  # not `gc`: that name is the `bh gc` submodule once it is imported
 import os
 import sys
 
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     long-lived objects that collections would only walk again and again. A run turns it on (see
     `run._execute`); at exit the heap is frozen so that the interpreter does not collect it.
     """
-    gc.disable()
+    collector.disable()
     from benchhub.host.cli.app import cli
 
     try:
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
         code = EXIT_OUTPUT_CLOSED
     if code == EXIT_OUTPUT_CLOSED:
         _silence_stdout()
-    gc.freeze()  # skips collecting everything at interpreter shutdown (about 0.1 s)
+    collector.freeze()  # skips collecting everything at interpreter shutdown (about 0.1 s)
     sys.exit(code if isinstance(code, int) else 0)
 
 
