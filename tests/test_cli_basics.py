@@ -136,13 +136,12 @@ def test_apply_asks_on_a_terminal(project: Project) -> None:
 
 def test_a_multi_node_job_needs_a_provider_that_runs_them(project: Project) -> None:
     project.write(
-        'provider "fakecheap" {\n  price = 1.0\n}\n'
-        'job "mpi" {\n  command  = ["true"]\n  provider = "fakecheap"\n  resources {\n    nodes = 3\n  }\n}\n'
+        'job "mpi" {\n  command  = ["true"]\n  provider = "local"\n  resources {\n    nodes = 3\n  }\n}\n'
     )
     done = project.bh("plan")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr == (
-        "Error: job.hcl:4:1: job mpi: needs 3 nodes, but no provider of fakecheap runs multi-node jobs "
+        "Error: job.hcl:1:1: job mpi: needs 3 nodes, but no provider of local runs multi-node jobs "
         "(none declares the multi_node capability)\n"
     )
 

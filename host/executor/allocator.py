@@ -3,6 +3,9 @@
 Every Allocate carries an idempotency token and the run's tags, so an allocation whose answer was
 lost (a cancelled or broken call) is still found by `ListAllocations` and released. An offer that
 failed is remembered for the rest of the run; a provider that refused our credentials is skipped.
+
+A job of n nodes gets n allocations of one offer, each with its own token and a `benchhub:node`
+tag; when one of them fails, those made are released and the next offer is tried for all n.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ TAG_RUN = "benchhub:run"
 TAG_JOB = "benchhub:job"
 TAG_TOKEN = "benchhub:token"
 TAG_PROJECT = "benchhub:project"
+TAG_NODE = "benchhub:node"
 
 
 WAIT_FOR_CAPACITY = "wait for capacity"
@@ -87,27 +91,35 @@ class Allocator:
         self._group_locks: dict[str, threading.Lock] = {g: threading.Lock() for g in group_sizes}
         self._broken: set[str] = set()
         self._calls: set[AllocateCall] = set()
+        self._gangs = threading.Lock()
 
-    def acquire(self, job: PlannedJob, choices: Sequence[Choice], attempt: int) -> Lease:
-        """An allocation for `job`: its packing group's, else the first of `choices` that works."""
+    def acquire(self, job: PlannedJob, choices: Sequence[Choice], attempt: int) -> list[Lease]:
+        """The allocations of `job`, one per node: its packing group's, else those of the first of
+        `choices` that works."""
         if job.group and attempt == 1:
             with self._group_locks[job.group]:
                 lease = self._groups.get(job.group)
                 if lease is None and job.group not in self._broken:
                     try:
-                        lease = self._allocate(job, choices[:1], attempt)
+                        (lease,) = self._allocate(job, choices[:1], attempt, 1)
                         self._groups[job.group] = lease
                     except NoOfferLeft:
                         self._broken.add(job.group)
                 if lease is not None:
                     lease.users += 1
-                    return lease
+                    return [lease]
             choices = choices[1:]
-        lease = self._allocate(job, choices, attempt)
-        lease.users = 1
-        return lease
+        nodes = max(1, job.job.resources.nodes)
+        if nodes == 1:
+            leases = self._allocate(job, choices, attempt, 1)
+        else:
+            with self._gangs:  # one multi-node job at a time: two half-made ones never wait for each other
+                leases = self._allocate(job, choices, attempt, nodes)
+        for lease in leases:
+            lease.users = 1
+        return leases
 
-    def _allocate(self, job: PlannedJob, choices: Sequence[Choice], attempt: int) -> Lease:
+    def _allocate(self, job: PlannedJob, choices: Sequence[Choice], attempt: int, nodes: int) -> list[Lease]:
         errors: list[str] = []
         for choice in choices:
             key = (choice.provider, choice.offer.id)
@@ -117,15 +129,34 @@ class Allocator:
                 continue
             if self._cancelled.is_set():
                 raise Cancelled("interrupted")
-            lease = self._try_pooled(job, choice, attempt, errors)
-            if lease is not None:
-                return lease
+            leases = self._allocate_on(job, choice, attempt, nodes, errors)
+            if leases:
+                return leases
         if self._cancelled.is_set():
             raise Cancelled("interrupted")
         detail = "; ".join(errors) or "every offer had failed earlier in this run"
         raise NoOfferLeft(f"no offer could be allocated: {detail}")
 
-    def _try_pooled(self, job: PlannedJob, choice: Choice, attempt: int, errors: list[str]) -> Lease | None:
+    def _allocate_on(
+        self, job: PlannedJob, choice: Choice, attempt: int, nodes: int, errors: list[str]
+    ) -> list[Lease]:
+        """`nodes` allocations of `choice`, or none (those made are released when one fails)."""
+        made: list[Lease] = []
+        try:
+            for node in range(nodes):
+                lease = self._try_pooled(job, choice, attempt, errors, node if nodes > 1 else None)
+                if lease is None:
+                    break
+                made.append(lease)
+        finally:
+            if len(made) < nodes:
+                for lease in made:
+                    self._release(lease)
+        return made if len(made) == nodes else []
+
+    def _try_pooled(
+        self, job: PlannedJob, choice: Choice, attempt: int, errors: list[str], node: int | None
+    ) -> Lease | None:
         """`_try`, first waiting while our own allocations fill a pooled offer."""
         while True:
             releases = self._releases
@@ -140,7 +171,7 @@ class Allocator:
                     continue
             lease: Lease | str | None = None
             try:
-                lease = self._try(job, choice, attempt, errors, share)
+                lease = self._try(job, choice, attempt, errors, share, node)
             finally:
                 if share is not None and not isinstance(lease, Lease):  # failed, waits, or raised
                     self._give_back(share)
@@ -149,14 +180,23 @@ class Allocator:
             self._wait_for_release(releases)
 
     def _try(
-        self, job: PlannedJob, choice: Choice, attempt: int, errors: list[str], share: Share | None
+        self,
+        job: PlannedJob,
+        choice: Choice,
+        attempt: int,
+        errors: list[str],
+        share: Share | None,
+        node: int | None,
     ) -> Lease | str | None:
-        """The lease (holding `share`), or None when the offer failed, or WAIT_FOR_CAPACITY when the
-        offer is a pool (local, docker) that our own running jobs fill: a release of theirs makes room.
-        Unless a lease holds it, the caller gives `share` back."""
+        """The lease (holding `share`) of `node` of a multi-node job or of a one-node job (None), or
+        None when the offer failed, or WAIT_FOR_CAPACITY when the offer is a pool (local, docker)
+        that our own running jobs fill: a release of theirs makes room. Unless a lease holds it, the
+        caller gives `share` back."""
         client = self._clients[choice.provider]
         token = uuid.uuid4().hex
         tags = {**self._tags, TAG_JOB: job.id, TAG_TOKEN: token}
+        if node is not None:
+            tags[TAG_NODE] = str(node)
         row = self._recorder.allocation_intended(choice.provider, choice.offer.id, token, tags)
         where = {
             "run": self._tags.get(TAG_RUN),

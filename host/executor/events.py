@@ -13,7 +13,7 @@ Types and their fields (fields may be added in a later `v`; none is removed or r
     job.skipped      run, job, reason
     job.allocating   run, job, provider, offer, attempt
     allocation.failed  run, job, provider, offer, attempt, reason, message
-    job.started      run, job, provider, offer, allocation
+    job.started      run, job, provider, offer, allocation (node 0's, for a job of several nodes)
     job.status       run, job, status (preparing|running), message: what the provider says about
                      the job, e.g. how it measures resources; also written to the job's log as
                      `[bh] <status>: <message>`

@@ -179,12 +179,12 @@ class Executor:
         attempt = 1
         while True:
             try:
-                lease = self._allocator.acquire(job, choices, attempt)
+                leases = self._allocator.acquire(job, choices, attempt)
             except BenchHubError as exc:
                 status = "cancelled" if isinstance(exc, Cancelled) else "error"
                 self._recorder.job_not_run(job.job, status, str(exc))
                 return self._finished(job, Attempt(status, None, 0.0, str(exc)))
-            result = self._attempt(job, lease, attempt)
+            result = self._attempt(job, leases, attempt)
             if result.status != "preempted" or attempt > job.retries or self._cancelled.is_set():
                 return self._finished(job, result)
             self._emit(
@@ -193,10 +193,12 @@ class Executor:
                     {"run": self.run_id, "job": job.id, "reason": "preempted", "attempt": attempt + 1},
                 )
             )
-            choices = _after_preemption(choices, lease.choice, job.spot == "prefer")
+            choices = _after_preemption(choices, leases[0].choice, job.spot == "prefer")
             attempt += 1
 
-    def _attempt(self, job: PlannedJob, lease: Lease, attempt: int) -> Attempt:
+    def _attempt(self, job: PlannedJob, leases: list[Lease], attempt: int) -> Attempt:
+        """Run `job` on its allocations (one per node; node 0's is the job's in state)."""
+        lease = leases[0]
         choice = lease.choice
         try:
             row = self._recorder.job_started(
@@ -223,12 +225,13 @@ class Executor:
                     },
                 )
             )
-            result = self._jobs.run(job, lease, attempt, row)
+            result = self._jobs.run(job, leases, attempt, row)
             if result.status == "preempted":
                 self._allocator.lost(job, lease)
         finally:
-            self._allocator.done(job, lease)
-        cost = self._cost(job, lease, result)
+            for node_lease in leases:
+                self._allocator.done(job, node_lease)
+        cost = sum(self._cost(job, node_lease, result) for node_lease in leases)  # each node is billed
         self._costs[job.id] = self._costs.get(job.id, 0.0) + cost
         self._recorder.job_finished(row, result.status, result.exit, cost, result.message or None)
         del self._rows[job.id]

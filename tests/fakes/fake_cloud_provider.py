@@ -9,6 +9,8 @@ under their own names. Config (all optional):
     large_factor  the `large` offer (4x the resources) costs this many times `price` (default 4)
     spot          also offer a spot `small` at 30 % of the price (default false)
     refuse        instance types whose Allocate fails with a capacity error ("small", "large")
+    machines      how many allocations of each instance type may be live at once (default: no limit);
+                  one more fails with a capacity error
     preempt       how many Runs on a spot allocation end preempted before one succeeds (default 0)
     boot_seconds  Allocate makes the allocation at once, then "boots" it this long before answering,
                   like a cloud VM (default 0). A cancelled Allocate leaves what it made, as a
@@ -63,12 +65,13 @@ class FakeCloudProvider(provider_pb2_grpc.ProviderServicer):
                 A(name="large_factor", type=A.TYPE_NUMBER),
                 A(name="spot", type=A.TYPE_BOOL),
                 A(name="refuse", type=A.TYPE_LIST),
+                A(name="machines", type=A.TYPE_NUMBER),
                 A(name="preempt", type=A.TYPE_NUMBER),
                 A(name="boot_seconds", type=A.TYPE_NUMBER),
                 A(name="ledger", type=A.TYPE_STRING),
             ],
             capabilities=pb.Capabilities(
-                runtimes=[pb.Capabilities.RUNTIME_VM], spot=True, regions=["fake-1"]
+                runtimes=[pb.Capabilities.RUNTIME_VM], spot=True, multi_node=True, regions=["fake-1"]
             ),
         )
 
@@ -110,6 +113,10 @@ class FakeCloudProvider(provider_pb2_grpc.ProviderServicer):
             if claim.existing:
                 yield pb.AllocateEvent(allocation=claim.existing.allocation)
                 return
+            live = [h for h in self.ledger.everything() if h.allocation.instance_type == shape]
+            if len(live) >= float(self.config.get("machines", float("inf"))):
+                raise errors.CapacityError(f"all {len(live)} {shape} machines of fake-1a are taken")
+            claim.allocation.metadata["host"] = f"{claim.allocation.id}.fake"
             claim.allocation.instance_type, claim.allocation.spot = shape, kind == "spot"
             claim.allocation.price_per_hour.CopyFrom(self._offer(shape, kind == "spot").price_per_hour)
             held = claim.commit(Path(tempfile.mkdtemp(prefix=f"{self.name}-")))
