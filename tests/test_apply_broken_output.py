@@ -74,3 +74,22 @@ def test_closed_stdout_stops_the_run_releases_everything_and_exits_141(
     status = json.loads(project.bh("status", "1", "--json").stdout)
     assert status["run"]["status"] == "interrupted"
     assert {a["state"] for a in status["allocations"]} <= {"released", "failed"}  # nothing allocated
+
+
+HELLO = Path(__file__).resolve().parents[1] / "examples" / "local" / "hello" / "job.hcl"
+
+
+@pytest.mark.timeout(120)
+def test_the_hello_example_cut_after_any_line_exits_141_at_once(tmp_path: Path) -> None:
+    """`bh apply examples/local/hello/job.hcl --auto-approve --json | head -N` for N = 1..10."""
+    project = Project(tmp_path)
+    project.write(HELLO.read_text())
+    for lines_read in range(1, 11):
+        bh = project.start("apply", "--auto-approve", "--json")
+        assert bh.stdout is not None and bh.stderr is not None
+        for _ in range(lines_read):
+            bh.stdout.readline()
+        bh.stdout.close()
+        bh.wait(timeout=15)
+        assert bh.returncode == 141, (lines_read, bh.stderr.read())
+        bh.stderr.close()
