@@ -109,7 +109,8 @@ def apply(file: Path, auto_approve: bool, parallelism: int | None, ref: str | No
     """Run FILE: a job file (planned now) or a plan saved by `bh plan -out`.
 
     Exit 0 when every job passed, 1 when one failed, 2 on a usage or config error, 130 when
-    interrupted (Ctrl-C cancels running jobs and releases every allocation).
+    interrupted (Ctrl-C cancels running jobs and releases every allocation), 141 when the reader
+    of the output went away (`bh apply --json | head`: the run stops the same way).
     """
     from benchhub.host.planning.planfile import is_plan_file
     from benchhub.host.planning.providers import ProviderSession, providers_named_in
