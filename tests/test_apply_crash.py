@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from benchhub.host.executor.runner import Executor
 from benchhub.host.planning.planner import make_plan
 from benchhub.host.planning.providers import ProviderSession
 from benchhub.host.state import State
+from benchhub.proto.job.v1 import job_pb2
 
 # Each job takes the whole local pool: the others wait for its allocation to be released.
 JOBS = """
@@ -41,7 +43,7 @@ class BrokenRecorder(StateRecorder):
             raise RuntimeError("injected")
         return super().allocation_intended(provider, offer_id, token, tags)
 
-    def job_started(self, job, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def job_started(self, job: job_pb2.Job, *args: Any, **kwargs: Any) -> int:
         if self.method == "job_started" and job.id == self.victim:
             raise RuntimeError("injected")
         return super().job_started(job, *args, **kwargs)
