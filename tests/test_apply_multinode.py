@@ -32,7 +32,7 @@ job "mpi" {
   }
 }
 """
-REPORT = 'echo $BH_NODE_INDEX $BH_NODES $BH_PEERS > %(root)s/node$BH_NODE_INDEX.txt'
+REPORT = 'echo $BH_NODE_INDEX $BH_NODES $BH_PEERS | tee %(root)s/node$BH_NODE_INDEX.txt'
 
 
 @pytest.fixture
@@ -61,6 +61,7 @@ def test_three_nodes_fail_over_together_run_with_their_peers_and_bill_three_mach
     assert {a["state"] for a in allocations} == {"released", "failed"}  # the two made first went back
     assert len(allocations) == 2 + 1 + 3
     (finished,) = of_type(events, "job.finished")
+    assert project.output("mpi", "--node", "2") == f"2 3 {reports[0][2]}\n"  # each node has its log
     assert round(finished["cost"] * 3600 / 2.0) >= 3  # three machines at 2 USD/h, each billed by the second
 
 

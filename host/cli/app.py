@@ -151,11 +151,14 @@ def status(run: int | None, as_json: bool) -> int:
 @click.argument("job")
 @click.option("--run", "run", type=int, help="Run id (default: the latest run with JOB).")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing while the job runs.")
-def logs(job: str, run: int | None, follow: bool) -> int:
+@click.option(
+    "--node", type=click.IntRange(min=0), default=0, show_default=True, help="Node of a multi-node job."
+)
+def logs(job: str, run: int | None, follow: bool, node: int) -> int:
     """Print JOB's log (live with -f while it runs)."""
     from benchhub.host.cli.inspect import show_logs
 
-    show_logs(job, run=run, follow=follow)
+    show_logs(job, run=run, follow=follow, node=node)
     return 0
 
 

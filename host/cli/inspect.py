@@ -115,14 +115,19 @@ def _show(value: object, fmt: str = "{}") -> str:
     return "-" if value is None else escape(fmt.format(value))
 
 
-def show_logs(job_id: str, *, run: int | None, follow: bool) -> None:
-    """Print the job's log; with `follow`, keep printing until the job has finished."""
+def show_logs(job_id: str, *, run: int | None, follow: bool, node: int = 0) -> None:
+    """Print the job's log (node `node`'s of a multi-node job); with `follow`, keep printing until
+    the job has finished."""
+    from benchhub.host.executor.jobrun import node_log
+
     with open_state() as state:
         job = _find_job(state, job_id, run)
-        if job.log_path is None or not Path(job.log_path).exists():
-            raise BenchHubError(f"job {job_id} of run {job.run_id} has no log ({job.status})")
+        path = node_log(Path(job.log_path), node) if job.log_path else None
+        if path is None or not path.exists():
+            which = f"node {node} of " if node else ""
+            raise BenchHubError(f"{which}job {job_id} of run {job.run_id} has no log ({job.status})")
         out = sys.stdout.buffer
-        with open(job.log_path, "rb") as log:
+        with path.open("rb") as log:
             while True:
                 out.write(log.read())
                 out.flush()

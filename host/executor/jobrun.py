@@ -71,7 +71,7 @@ class JobRunner:
         self._lock = threading.Lock()
 
     def log_path(self, job_id: str, node: int = 0) -> Path:
-        return self._logs / f"{safe_name(job_id)}{f'.node{node}' if node else ''}.log"
+        return node_log(self._logs / f"{safe_name(job_id)}.log", node)
 
     def run(self, job: PlannedJob, leases: Sequence[Lease], attempt: int, row: int) -> Attempt:
         """Run `job` on `leases`, one per node (its state row is `row`); never raises for the job's
@@ -199,6 +199,11 @@ class JobRunner:
             streams = list(self._streams.values())
         for stream in streams:
             stream.cancel()
+
+
+def node_log(log: Path, node: int) -> Path:
+    """Node `node`'s log of the job whose log (node 0's) is `log`."""
+    return log.with_suffix(f".node{node}.log") if node else log
 
 
 def _host_of(allocation: pb.Allocation) -> str:
