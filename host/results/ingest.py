@@ -14,8 +14,8 @@ from benchhub import frameworks
 from benchhub.frameworks import FrameworkError, Sample
 from benchhub.frameworks.paired import PAIR_DIR, PAIR_OUTPUT, PAIRED, SIDES, PairedBlock, parse_paired
 from benchhub.host.executor.artifacts import safe_name
-from benchhub.host.results.model import PAIR_PARAM
 from benchhub.host.state import Param, ResultSample, State
+from benchhub.host.state.records import PAIR_PARAM
 
 
 def collected_files(outputs_dir: Path, outputs: Mapping[str, str]) -> dict[str, Path]:

@@ -8,8 +8,6 @@ from benchhub.frameworks import Direction
 
 Params = tuple[tuple[str, str], ...]
 
-#: The parameter that tells the two sides of a paired job apart (`pair=A`, `pair=B`).
-PAIR_PARAM = "pair"
 
 
 @dataclass(frozen=True, order=True)

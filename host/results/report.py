@@ -13,11 +13,12 @@ from benchhub.host.results import stats, svg
 from benchhub.host.results.compare import Comparison, compare
 from benchhub.host.results.listing import RunResults, load_results, summary_rows
 from benchhub.host.results.load import JobResults, load_run
-from benchhub.host.results.model import PAIR_PARAM, SeriesKey, Side
+from benchhub.host.results.model import SeriesKey, Side
 from benchhub.host.results.render import HEADER, geomean_cells, row_cells, title
 from benchhub.host.results.sides import has_paired_job, load_sides, resolve_run
 from benchhub.host.state import State
 from benchhub.host.state import schema as t
+from benchhub.host.state.records import PAIR_PARAM
 
 #: Limits that keep a report of a huge run readable and small.
 MAX_DISTRIBUTIONS = 60

@@ -23,9 +23,10 @@ from sqlalchemy import func, or_, select
 
 from benchhub.host.errors import UsageError
 from benchhub.host.results.load import JobResults, load_run
-from benchhub.host.results.model import PAIR_PARAM, Series, SeriesKey, Side
+from benchhub.host.results.model import Series, SeriesKey, Side
 from benchhub.host.state import State
 from benchhub.host.state import schema as t
+from benchhub.host.state.records import PAIR_PARAM
 
 _LATEST = re.compile(r"^latest(?:~(\d+))?$")
 

@@ -8,6 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+#: The parameter of the two result rows (`<job>@A`, `<job>@B`) a paired job adds beside its own row;
+#: they record that job's results, so a run's job counts leave them out.
+PAIR_PARAM = "pair"
+
 RunStatus = Literal["running", "passed", "failed", "interrupted"]
 JobStatus = Literal[
     "pending",

@@ -23,6 +23,7 @@ from benchhub.host.errors import BenchHubError
 from benchhub.host.state import schema
 from benchhub.host.state.migrations import migrate
 from benchhub.host.state.records import (
+    PAIR_PARAM,
     Allocation,
     Environment,
     Job,
@@ -37,9 +38,6 @@ from benchhub.host.state.records import (
 
 STATE_DIR = ".bh"
 STATE_FILE = "state.db"
-#: The parameter of the two result rows (`<job>@A`, `<job>@B`) a paired job adds beside its own row;
-#: they record that job's results, so a run's job counts leave them out.
-PAIR_PARAM = "pair"
 _FAILED_STATUSES = ("failed", "error", "timed_out", "oom_killed", "preempted", "cancelled")
 _UNRELEASED_STATES = ("intended", "allocated")
 _JOB_UPDATABLE = frozenset(c.name for c in schema.jobs.c) - {"id", "run_id", "job_id", "name"}
