@@ -88,8 +88,9 @@ def test_saved_plan_applies_as_shown_and_is_refused_after_a_change(project: Proj
     job_file = project.write(HELLO)
     planned = project.bh("plan", "-out", "p.bhplan", "--detailed-exitcode")
     assert planned.returncode == 3 and (project.root / "p.bhplan").is_file()
-    code, events = project.apply_json("p.bhplan")
-    assert code == 0 and finished(events) == {"hello": "passed"}
+    applied = project.bh("apply", "--json", "p.bhplan")  # no --auto-approve: the saved plan is the approval
+    events = [json.loads(line) for line in applied.stdout.splitlines()]
+    assert applied.returncode == 0 and finished(events) == {"hello": "passed"}, applied.stderr
     job_file.write_text(HELLO.replace("a job", "another job"))
     done = project.bh("apply", "--auto-approve", "p.bhplan")
     assert done.returncode == 2 and "changed since this plan was made" in done.stderr

@@ -96,7 +96,9 @@ def plan(job_file: Path, out: Path | None, ref: str | None, as_json: bool, detai
 
 @cli.command(short_help="Run a job file, or a plan saved by `bh plan -out`.")
 @click.argument("file", default=JOB_FILE, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--auto-approve", is_flag=True, help="Run without asking (required on a non-TTY).")
+@click.option(
+    "--auto-approve", is_flag=True, help="Run without asking (needed on a non-TTY, except for a saved plan).",
+)
 @click.option("--parallelism", type=click.IntRange(min=1), help="Jobs running at once (default: settings).")
 @click.option("--ref", help="Run on a snapshot of this git ref instead of the working tree.")
 @click.option(
@@ -107,6 +109,9 @@ def plan(job_file: Path, out: Path | None, ref: str | None, as_json: bool, detai
 )
 def apply(file: Path, auto_approve: bool, parallelism: int | None, ref: str | None, as_json: bool) -> int:
     """Run FILE: a job file (planned now) or a plan saved by `bh plan -out`.
+
+    A job file's plan is shown and needs approval (asked on a terminal, `--auto-approve`
+    elsewhere); a saved plan runs without asking, as it was shown when it was saved.
 
     Exit 0 when every job passed, 1 when one failed, 2 on a usage or config error, 130 when
     interrupted (Ctrl-C cancels running jobs and releases every allocation), 141 when the reader
@@ -122,7 +127,8 @@ def apply(file: Path, auto_approve: bool, parallelism: int | None, ref: str | No
         from benchhub.host.cli.run import run_plan
         from benchhub.host.planning.planner import load_plan, make_plan
 
-        if is_plan_file(file):
+        saved = is_plan_file(file)
+        if saved:
             if ref is not None:
                 raise click.UsageError("--ref cannot be used with a saved plan (the plan fixed its sources)")
             the_plan = load_plan(file, session)
@@ -131,7 +137,7 @@ def apply(file: Path, auto_approve: bool, parallelism: int | None, ref: str | No
         show_plan(the_plan, as_json=as_json)
         if not the_plan.jobs:
             return 0
-        if not auto_approve:
+        if not (auto_approve or saved):  # a saved plan was approved when it was written and read
             confirm_or_refuse("Run this plan?")
         return run_plan(the_plan, session, parallelism=parallelism, as_json=as_json).exit_code
 
