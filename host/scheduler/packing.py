@@ -228,7 +228,10 @@ class _Packer:
         value = j.solo_cost[rest]
         for t in np.flatnonzero(holds).tolist():
             ok = np.flatnonzero(self.masks[j.mask_id[rest], t] & (value > EPS))
-            share = np.maximum((j.needs[rest[ok]][:, self.dims] / self.caps[t, self.dims]).max(axis=1), EPS)
+            caps = self.caps[t, self.dims]
+            needs = j.needs[rest[ok]][:, self.dims]
+            fraction = np.divide(needs, caps, out=np.zeros_like(needs, dtype=float), where=caps > 0)
+            share = np.maximum(fraction.max(axis=1), EPS)  # a dimension the type lacks is one no member needs
             for order in (
                 np.argsort(-value[ok] / share, kind="stable"),
                 np.argsort(-value[ok], kind="stable"),
