@@ -81,8 +81,8 @@ def _gone(pid: int) -> bool:
 
 
 @pytest.fixture
-def wait_gone() -> Callable[[int], bool]:
-    """``wait_gone(pid)``: True once the process no longer runs (waits up to 5 s)."""
+def wait_gone() -> Callable[..., bool]:
+    """``wait_gone(pid, seconds=5.0)``: True once the process no longer runs (waits up to `seconds`)."""
 
     def wait(pid: int, seconds: float = 5.0) -> bool:
         deadline = time.monotonic() + seconds
