@@ -155,7 +155,6 @@ class Executor:
                     },
                 )
             )
-        self._workflow.skip(job.id)
         self._not_run(
             job, "skipped", f"budget: {estimate:.4f} more would exceed {refused.budget} {self.plan.currency}"
         )

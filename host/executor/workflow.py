@@ -71,9 +71,6 @@ class Workflow:
     def finish(self, job_id: str, outcome: Outcome) -> None:
         self.state[job_id] = outcome
 
-    def skip(self, job_id: str) -> None:
-        self.state[job_id] = "skipped"
-
     def unfinished(self) -> list[str]:
         return [j for j in self._order if self.state[j] not in FINAL]
 
