@@ -17,7 +17,7 @@ from botocore.config import Config
 
 from benchhub.proto.job.v1 import job_pb2
 from benchhub.providers.aws.errors import translated
-from benchhub.providers.aws.pricing import LINUX_SPOT
+from benchhub.providers.aws.pricing import LINUX_SPOT, architecture
 
 CLIENT_CONFIG = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 MIB = 1 << 20
@@ -57,13 +57,12 @@ class Image:
 
 def _instance_type(info: dict[str, Any]) -> InstanceType:
     gpus = sum(gpu["Count"] for gpu in info.get("GpuInfo", {}).get("Gpus", []))
-    supported = info["ProcessorInfo"]["SupportedArchitectures"]
     return InstanceType(
         name=info["InstanceType"],
         vcpus=info["VCpuInfo"]["DefaultVCpus"],
         memory_mib=info["MemoryInfo"]["SizeInMiB"],
         gpus=gpus,
-        arch="x86_64" if "x86_64" in supported else supported[0],
+        arch=architecture(info),
     )
 
 
