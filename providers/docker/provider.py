@@ -79,8 +79,9 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
                 self._ledger = self._ledger or AllocationLedger(capacity, id_prefix="docker-")
         return self._ledger
 
-    def _offer_id(self) -> str:
-        return f"docker:{self._info().get('Name') or socket.gethostname()}"
+    @staticmethod
+    def _offer_id(info: dict[str, Any]) -> str:
+        return f"docker:{info.get('Name') or socket.gethostname()}"
 
     # ---- schema and configuration ------------------------------------------------------------
 
@@ -118,14 +119,15 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
         assert ledger.capacity is not None
         total, free = ledger.capacity.total, ledger.capacity.free()
         want = request.min_resources
-        arch = _ARCH_NAMES.get(self._info().get("Architecture", ""), "")
+        info = self._info()
+        arch = _ARCH_NAMES.get(info.get("Architecture", ""), "")
         if want.gpu or (want.arch and _ARCH_NAMES.get(want.arch, want.arch) != arch) or want.nodes > 1:
             return pb.OfferResponse()
         if want.cpu > total.cpu or want.memory_bytes > total.memory_bytes:
             return pb.OfferResponse()
         fits = want.cpu <= free.cpu and want.memory_bytes <= free.memory_bytes
         offer = pb.Offer(
-            id=self._offer_id(),
+            id=self._offer_id(info),
             region="local",
             instance_type="docker",
             resources=job_pb2.Resources(cpu=free.cpu, memory_bytes=free.memory_bytes, arch=arch),
@@ -139,7 +141,8 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
     def Allocate(
         self, request: pb.AllocateRequest, context: grpc.ServicerContext
     ) -> Iterator[pb.AllocateEvent]:
-        if request.offer_id != self._offer_id():
+        info = self._info()
+        if request.offer_id != self._offer_id(info):
             raise InvalidError(f"unknown offer {request.offer_id!r}")
         ledger = self.ledger()
         assert ledger.capacity is not None
@@ -149,7 +152,6 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
             if claim.existing:
                 yield pb.AllocateEvent(allocation=claim.existing.allocation)
                 return
-            info = self._info()
             claim.allocation.region, claim.allocation.instance_type = "local", "docker"
             claim.allocation.price_per_hour.CopyFrom(pb.Money(amount=0.0, currency="USD"))
             claim.allocation.metadata.update({
