@@ -176,8 +176,10 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
             removed = self._remove_containers(allocation_id)
         return held is not None or removed > 0
 
-    def _remove_containers(self, allocation_id: str) -> int:
-        containers = self.client().containers.list(all=True, filters=labels.filters(allocation_id))
+    def _remove_containers(self, allocation_id: str, job_id: str | None = None) -> int:
+        """Remove the allocation's containers (only job `job_id`'s when given); how many there were."""
+        wanted = labels.filters(allocation_id, job_id)
+        containers = self.client().containers.list(all=True, filters=wanted)
         for container in containers:
             with contextlib.suppress(docker.errors.NotFound):
                 container.remove(force=True, v=True)  # v: its anonymous (temporary) volumes too
@@ -236,7 +238,7 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
             arguments = jobspec.create_arguments(
                 job, applied, plan.reference, self.config, limit, container_labels
             )
-            self._remove_job_containers(held.allocation.id, job.id)  # a rerun of the same job replaces it
+            self._remove_containers(held.allocation.id, job.id)  # a rerun of the same job replaces it
             container = self.client().containers.create(**arguments)
             stage_inputs(container, job, arguments["working_dir"])
             write_config_files(container, applied.config_files, arguments["working_dir"])
@@ -247,11 +249,6 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
         finally:
             held.handle.runs.pop(job.id, None)
             held.handle.pool.release(slot)
-
-    def _remove_job_containers(self, allocation_id: str, job_id: str) -> None:
-        wanted = labels.filters(allocation_id, job_id)
-        for container in self.client().containers.list(all=True, filters=wanted):
-            container.remove(force=True, v=True)
 
     def _job_container(self, allocation_id: str, job_id: str) -> Container:
         found = self.client().containers.list(all=True, filters=labels.filters(allocation_id, job_id))
