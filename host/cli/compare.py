@@ -11,14 +11,13 @@ from pathlib import Path
 
 import click
 
+from benchhub.host.cli import EXIT_INTERRUPTED
 from benchhub.host.cli.confirm import confirm_or_refuse
 from benchhub.host.cli.inspect import open_state
 from benchhub.host.errors import UsageError
 from benchhub.host.results.commands import compare_exit_code, compare_sides
 from benchhub.host.results.compare import Comparison
 from benchhub.host.results.render import Format, comparison_table, format_comparison
-
-EXIT_INTERRUPTED = 130
 
 
 def print_comparison(comparison: Comparison, fmt: Format) -> None:
