@@ -32,10 +32,7 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         code = cli.main(args=argv, prog_name="bh", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Interrupted.", err=True)
-        code = EXIT_INTERRUPTED
-    except KeyboardInterrupt:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("Interrupted.", err=True)
         code = EXIT_INTERRUPTED
     except click.ClickException as exc:
