@@ -106,9 +106,8 @@ def ingest_paired(
             params=[*params, Param(PAIR_PARAM, side)],
             status="passed" if exit_code == 0 else "failed",
             snapshot_digest=snapshot,
+            environment=environment,
         )
-        if environment is not None:
-            state.set_environment(row, environment)
         state.add_result_samples(row, _rows((s for s in samples if s.side == side), job.name))
         side_rows.append(row)
     return side_rows[0], side_rows[1]
