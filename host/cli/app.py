@@ -120,14 +120,14 @@ def apply(file: Path, auto_approve: bool, parallelism: int | None, ref: str | No
     from benchhub.host.planning.planfile import is_plan_file
     from benchhub.host.planning.providers import ProviderSession, providers_named_in
 
+    saved = is_plan_file(file)
     with ProviderSession(Path.cwd()) as session:
-        if not is_plan_file(file):
+        if not saved:
             session.prelaunch(providers_named_in(file))  # plugins start while the host imports and parses
         from benchhub.host.cli.plan_view import show_plan
         from benchhub.host.cli.run import run_plan
         from benchhub.host.planning.planner import load_plan, make_plan
 
-        saved = is_plan_file(file)
         if saved:
             if ref is not None:
                 raise click.UsageError("--ref cannot be used with a saved plan (the plan fixed its sources)")
