@@ -86,6 +86,9 @@ class Framework(Protocol):
     name: str
     #: Executables the job needs on the machine that runs it.
     tools: tuple[str, ...]
+    #: The attribute setting how many times the job measures (`count`, `runs`), None when it has none;
+    #: a paired job runs that many rounds by default.
+    repetitions: str | None
 
     def validate(self, attrs: Mapping[str, Any]) -> list[str]:
         """Error messages for the block's attributes; empty when valid."""

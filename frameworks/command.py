@@ -19,6 +19,7 @@ from benchhub.frameworks.base import OUTPUT_DIR, Direction, FrameworkError, Fram
 
 name = "command"
 tools = ("python3",)
+repetitions: str | None = "count"
 
 RUNNER_SOURCE = (Path(__file__).parent / "command_runner.py").read_text(encoding="utf-8")
 RECORD = f"{OUTPUT_DIR}/command.json"

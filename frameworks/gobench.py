@@ -20,6 +20,7 @@ from benchhub.frameworks.base import Direction, FrameworkError, FrameworkJob, Sa
 
 name = "gobench"
 tools = ("go",)
+repetitions: str | None = "count"
 
 schema: a.Schema = {
     "packages": a.Attr(a.Kind.STRINGS, default=["./..."]),

@@ -16,6 +16,7 @@ from benchhub.frameworks.base import OUTCOME_METRIC, Direction, FrameworkError, 
 
 name = "gotest"
 tools = ("go",)
+repetitions: str | None = "count"
 
 schema: a.Schema = {
     "packages": a.Attr(a.Kind.STRINGS, default=["./..."]),

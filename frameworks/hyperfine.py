@@ -20,6 +20,7 @@ from benchhub.frameworks.base import (
 
 name = "hyperfine"
 tools = ("hyperfine",)
+repetitions: str | None = "runs"
 
 EXPORT = f"{OUTPUT_DIR}/hyperfine.json"
 

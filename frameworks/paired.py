@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from benchhub.frameworks.base import OUTPUT_DIR, FrameworkError, FrameworkJob, Sample
-from benchhub.frameworks.registry import get
+from benchhub.frameworks.registry import FRAMEWORKS, get
 
 SIDES = (("A", "a"), ("B", "b"))
 #: The framework kind a paired job is planned with; its attributes are a `PairedBlock`'s `to_attrs()`.
@@ -25,12 +25,12 @@ PAIR_DIR = f"{OUTPUT_DIR}/pair"
 PAIR_OUTPUT = "pair"
 RUNNER_SOURCE = (Path(__file__).parent / "pair_runner.py").read_text(encoding="utf-8")
 DEFAULT_ROUNDS = 10
-_REPETITIONS = {"command": "count", "gobench": "count", "gotest": "count", "hyperfine": "runs"}
 
 
 def rounds_of(kind: str, attrs: Mapping[str, Any]) -> int:
     """How many rounds a paired job of this block runs by default: the block's own repetitions."""
-    attr = _REPETITIONS.get(kind)
+    framework = FRAMEWORKS.get(kind)
+    attr = framework.repetitions if framework else None
     value = attrs.get(attr, DEFAULT_ROUNDS) if attr else DEFAULT_ROUNDS
     return value if isinstance(value, int) and value > 1 else DEFAULT_ROUNDS
 

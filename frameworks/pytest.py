@@ -27,6 +27,7 @@ from benchhub.frameworks.base import (
 
 name = "pytest"
 tools = ("python3",)
+repetitions: str | None = None
 
 JUNIT = f"{OUTPUT_DIR}/junit.xml"
 BENCHMARK_JSON = f"{OUTPUT_DIR}/benchmark.json"
