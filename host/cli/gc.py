@@ -16,7 +16,7 @@ import click
 from benchhub.host.cli.confirm import confirm_or_refuse
 from benchhub.host.cli.run import project_tag
 from benchhub.host.errors import BenchHubError
-from benchhub.host.executor.allocator import TAG_MANAGED, TAG_PROJECT, TAG_TOKEN
+from benchhub.host.executor.allocator import TAG_JOB, TAG_MANAGED, TAG_PROJECT, TAG_RUN, TAG_TOKEN
 from benchhub.host.planning.providers import ProviderSession
 from benchhub.host.state import ProjectLock, State, default_state_path
 from benchhub.proto.provider.v1 import provider_pb2 as pb
@@ -62,7 +62,7 @@ def collect_garbage(job_file: Path, *, auto_approve: bool) -> int:
             a = orphan.allocation
             click.echo(
                 f"  {orphan.provider}: {a.id} ({a.instance_type or a.offer_id}, run "
-                f"{a.tags.get('benchhub:run', '?')}, job {a.tags.get('benchhub:job', '?')})"
+                f"{a.tags.get(TAG_RUN, '?')}, job {a.tags.get(TAG_JOB, '?')})"
             )
         if not auto_approve:
             confirm_or_refuse(f"Release these {len(orphans)} orphaned allocation(s)?")
