@@ -4,10 +4,10 @@ allocation is released (state and the provider's ListAllocations agree), no proc
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,26 +39,10 @@ job "later" {
 """
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    status = Path(f"/proc/{pid}/stat").read_text().split()[2] if Path(f"/proc/{pid}").exists() else "X"
-    return status != "Z"
-
-
-def wait_gone(pid: int, seconds: float = 10) -> bool:
-    deadline = time.monotonic() + seconds
-    while alive(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 @pytest.mark.timeout(120)
-def test_sigint_cancels_jobs_releases_everything_and_exits_130(tmp_path: Path) -> None:
+def test_sigint_cancels_jobs_releases_everything_and_exits_130(
+    tmp_path: Path, wait_gone: Callable[..., bool]
+) -> None:
     project = Project(tmp_path)
     ledger = tmp_path / "ledger.json"
     project.write(SLEEPERS % {"ledger": ledger, "root": tmp_path})
@@ -85,8 +69,8 @@ def test_sigint_cancels_jobs_releases_everything_and_exits_130(tmp_path: Path) -
     assert finished == {"on_fake": "cancelled", "on_local": "cancelled"}
     assert of_type(events, "run.finished")[0]["status"] == "interrupted"
     for name, pid in pids.items():
-        assert wait_gone(pid), f"job {name} (pid {pid}) is still running"
-    assert wait_gone(int(Path(f"{ledger}.pid").read_text())), "the fake provider is still running"
+        assert wait_gone(pid, 10), f"job {name} (pid {pid}) is still running"
+    assert wait_gone(int(Path(f"{ledger}.pid").read_text()), 10), "the fake provider is still running"
     assert json.loads(ledger.read_text()) == []  # the provider holds nothing
     status = json.loads(project.bh("status", "1", "--json").stdout)
     assert status["run"]["status"] == "interrupted"
@@ -116,7 +100,9 @@ def ledger_entries(ledger: Path) -> list[object]:
 
 
 @pytest.mark.timeout(60)
-def test_sigint_during_allocate_cancels_it_and_releases_what_it_made(tmp_path: Path) -> None:
+def test_sigint_during_allocate_cancels_it_and_releases_what_it_made(
+    tmp_path: Path, wait_gone: Callable[..., bool]
+) -> None:
     project = Project(tmp_path)
     ledger = tmp_path / "ledger.json"
     project.write(BOOTING % {"ledger": ledger})
@@ -135,6 +121,6 @@ def test_sigint_during_allocate_cancels_it_and_releases_what_it_made(tmp_path: P
     assert {e["job"]: e["status"] for e in of_type(events, "job.finished")} == {"slow_boot": "cancelled"}
     assert of_type(events, "run.finished")[0]["status"] == "interrupted"
     assert ledger_entries(ledger) == []  # released by its token
-    assert wait_gone(int(Path(f"{ledger}.pid").read_text())), "the fake provider is still running"
+    assert wait_gone(int(Path(f"{ledger}.pid").read_text()), 10), "the fake provider is still running"
     status = json.loads(project.bh("status", "1", "--json").stdout)
     assert [a["state"] for a in status["allocations"]] == ["released"]
