@@ -11,7 +11,7 @@ from sqlalchemy import select
 from benchhub.frameworks.base import OUTCOME_METRIC
 from benchhub.host.results import stats, svg
 from benchhub.host.results.compare import Comparison, compare
-from benchhub.host.results.listing import RunResults, load_results, summary_rows
+from benchhub.host.results.listing import RunResults, summary_rows
 from benchhub.host.results.load import JobResults, load_run
 from benchhub.host.results.model import SeriesKey, Side
 from benchhub.host.results.render import HEADER, geomean_cells, row_cells, title
@@ -104,8 +104,8 @@ def _history_keys(jobs: list[JobResults]) -> list[SeriesKey]:
     return (preferred or keys)[:MAX_HISTORIES]
 
 
-def _history(state: State, run_id: int) -> str:
-    latest = load_run(state, run_id)
+def _history(state: State, run_id: int, latest: list[JobResults]) -> str:
+    """`latest`: the jobs of run `run_id`, as `load_run` gives them."""
     keys = _history_keys([j for j in latest if PAIR_PARAM not in j.params])
     if not keys:
         return ""
@@ -153,11 +153,16 @@ def build_report(state: State, a: str, b: str | None = None, *, alpha: float = 0
 
     Both kinds end with the history of the main metrics over the last runs of the same jobs.
     """
-    if b is None and not has_paired_job(load_run(state, resolve_run(state, a))):
-        results = load_results(state, a)
-        body = _results_section(results) + _history(state, results.run.id)
-        return _page(f"Run {results.run.id}: {results.run.job_file}", body)
+    if b is None:
+        run_id = resolve_run(state, a)
+        jobs = load_run(state, run_id)
+        if not has_paired_job(jobs):
+            results = RunResults(state.run(run_id), jobs)
+            body = _results_section(results) + _history(state, run_id, jobs)
+            return _page(f"Run {run_id}: {results.run.job_file}", body)
     side_a, side_b, paired = load_sides(state, a, b)
     comparison = compare(side_a, side_b, alpha=alpha, paired=paired)
-    body = _comparison_section(comparison) + _distributions(comparison) + _history(state, max(side_b.runs))
+    latest = max(side_b.runs)
+    history = _history(state, latest, load_run(state, latest))
+    body = _comparison_section(comparison) + _distributions(comparison) + history
     return _page(f"{side_a.label} vs {side_b.label}", body)
