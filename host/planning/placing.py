@@ -23,12 +23,17 @@ class UnplaceableError(BenchHubError):
     """No offer of any provider can run a job."""
 
 
+def named_providers(spec: JobSpec) -> tuple[str, ...]:
+    """The providers `spec` is restricted to (`placement { providers }`, else `provider`); () = any."""
+    return spec.placement.providers or ((spec.provider,) if spec.provider else ())
+
+
 def to_demand(spec: JobSpec, multi_node: frozenset[str] | None = None) -> sched.JobDemand:
     """The scheduler's view of `spec`. A job of several nodes may only go to the `multi_node` providers
     (those declaring the capability; None = no restriction)."""
     r = spec.resources
     placement = spec.placement
-    providers = placement.providers or ((spec.provider,) if spec.provider else ())
+    providers = named_providers(spec)
     if r.nodes > 1 and multi_node is not None:
         providers = _multi_node(spec, providers, multi_node)
     return sched.JobDemand(

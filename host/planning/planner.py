@@ -12,7 +12,7 @@ from benchhub.host.errors import BenchHubError
 from benchhub.host.planning.jobfile import load_workflow
 from benchhub.host.planning.model import InputRef, Plan, PlannedJob, SpotMode
 from benchhub.host.planning.offers import gather_offers
-from benchhub.host.planning.placing import place_levels
+from benchhub.host.planning.placing import named_providers, place_levels
 from benchhub.host.planning.planfile import check_job_file, check_sources, file_digest, read_plan
 from benchhub.host.planning.providers import ProviderSession
 from benchhub.host.planning.sources import Sources
@@ -30,8 +30,7 @@ def provider_configs(config: Config) -> dict[str, Mapping[str, Any]]:
     """The providers some job may use (a job without a provider constraint may use any)."""
     wanted: set[str] = set()
     for spec in config.jobs:
-        named = spec.placement.providers or ((spec.provider,) if spec.provider else ())
-        wanted.update(named or config.providers)
+        wanted.update(named_providers(spec) or config.providers)
     return {name: p.config for name, p in config.providers.items() if name in wanted}
 
 
