@@ -257,8 +257,6 @@ class JobReader:
         if not (has_command or framework or section.get("image") is not None):
             self.problems.add(f"{what} has nothing to run: set command, image or a framework block", pos)
 
-    # -- parameters ----------------------------------------------------------------------------------
-
     # -- per-expansion parts ---------------------------------------------------------------------------
 
     def expand(
@@ -327,6 +325,7 @@ class JobReader:
                     message = f'framework "{kind}": {message}'
                 self.problems.add(f"{what}: {message}", _locate(message, block))
         return Framework(kind, attributes, block.pos)
+
 
 def _locate(message: str, block: Block) -> Position:
     """The position of the framework attribute a validator's message names (in quotes), else the
