@@ -64,10 +64,11 @@ def plan_config(config: Config, job_file: Path, session: ProviderSession, *, ref
     if not gathered.offers:
         raise BenchHubError("no provider answered with offers: " + "; ".join(warnings))
     settings = config.settings
+    billing = session.billing()
     placed = place_levels(
         _levels(config.jobs),
         gathered.offers,
-        session.billing(),
+        billing,
         batch=settings.parallelism,
         currency=settings.budget.currency if settings.budget else None,
         history=_history(project, config.jobs),
@@ -99,7 +100,7 @@ def plan_config(config: Config, job_file: Path, session: ProviderSession, *, ref
         parallelism=settings.parallelism,
         ref=ref,
         sources=sources.digests(),
-        billing=session.billing(),
+        billing=billing,
         warnings=warnings,
     )
     if plan.budget is not None and plan.total_cost > plan.budget:
