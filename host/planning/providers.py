@@ -33,7 +33,7 @@ class Connected:
         rules = self.schema.billing
         has = rules.HasField
         granularity = rules.granularity.ToTimedelta().total_seconds() if has("granularity") else 1.0
-        minimum = rules.minimum.ToTimedelta().total_seconds() if rules.HasField("minimum") else 0.0
+        minimum = rules.minimum.ToTimedelta().total_seconds() if has("minimum") else 0.0
         return Billing(granularity_s=granularity or 1.0, minimum_s=minimum)
 
 
