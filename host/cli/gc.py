@@ -42,9 +42,10 @@ def collect_garbage(job_file: Path, *, auto_approve: bool) -> int:
             click.echo(f"Warning: provider {name} skipped: {problem}", err=True)
         rows = {row.token: row.id for row in unreleased}
         tags = {TAG_MANAGED: "true", TAG_PROJECT: project_tag(project)}
+        clients = session.clients()
         orphans = [
             Orphan(name, a, rows.get(a.tags.get(TAG_TOKEN, "")))
-            for name, client in session.clients().items()
+            for name, client in clients.items()
             for a in client.list_allocations(tags)
         ]
         listed = {o.row for o in orphans}
@@ -66,7 +67,6 @@ def collect_garbage(job_file: Path, *, auto_approve: bool) -> int:
             )
         if not auto_approve:
             confirm_or_refuse(f"Release these {len(orphans)} orphaned allocation(s)?")
-        clients = session.clients()
         for orphan in orphans:
             clients[orphan.provider].release(orphan.allocation.id)
             if orphan.row is not None:
