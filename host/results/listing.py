@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import statistics
 from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -14,7 +15,6 @@ from rich.table import Table
 
 from benchhub.frameworks import Outcome, Sample
 from benchhub.frameworks.base import OUTCOME_METRIC
-from benchhub.host.results import stats
 from benchhub.host.results.load import JobResults, load_run
 from benchhub.host.results.render import plain_text
 from benchhub.host.results.sides import resolve_run
@@ -66,7 +66,7 @@ def summary_rows(job: JobResults) -> list[tuple[str, str, str, str, str, str]]:
             series.setdefault((s.benchmark, s.metric, s.unit), []).append(s.value)
     rows = [("tests", "outcome", str(len(outcomes)), _outcomes(outcomes), "", "")] if outcomes else []
     for (benchmark, metric, unit), values in series.items():
-        median = stats.summarize(values).median
+        median = float(statistics.median(values))
         rows.append((benchmark, metric, str(len(values)), format_value(median, unit),
                      format_value(min(values), unit), format_value(max(values), unit)))
     return rows

@@ -7,16 +7,18 @@ import io
 import json
 import math
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from benchhub.host.results.compare import Comparison, Geomean, Row
-from benchhub.host.results.model import Side
-from benchhub.host.results.stats import Summary
 from benchhub.host.results.units import format_pct, format_value
+
+if TYPE_CHECKING:  # annotations only: `bh results` renders through here without loading scipy
+    from benchhub.host.results.compare import Comparison, Geomean, Row
+    from benchhub.host.results.model import Side
+    from benchhub.host.results.stats import Summary
 
 Format = Literal["table", "markdown", "json", "csv"]
 FORMATS: tuple[Format, ...] = ("table", "markdown", "json", "csv")
