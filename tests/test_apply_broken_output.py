@@ -10,13 +10,13 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fakes"))
 from project import Project
-from test_apply_interrupt import wait_gone
 
 # Each job takes the whole machine, so `later` waits for `first`'s allocation to be released.
 WHOLE_MACHINE = """
@@ -49,7 +49,7 @@ def children_of(pid: int) -> list[int]:
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("lines_read", [1, 4])  # closed before the run starts; while `first` runs
 def test_closed_stdout_stops_the_run_releases_everything_and_exits_141(
-    tmp_path: Path, lines_read: int
+    tmp_path: Path, lines_read: int, wait_gone: Callable[..., bool]
 ) -> None:
     project = Project(tmp_path)
     project.write(WHOLE_MACHINE % {"root": tmp_path, "cpus": os.cpu_count() or 1})
@@ -65,12 +65,12 @@ def test_closed_stdout_stops_the_run_releases_everything_and_exits_141(
     assert bh.returncode == 141, err
     assert took < 8, f"bh took {took:.1f}s to stop after its stdout was closed"
     assert "Traceback" not in err and "Exception ignored" not in err, err
-    assert children and all(wait_gone(pid) for pid in children), "the local provider is still running"
+    assert children and all(wait_gone(pid, 10) for pid in children), "the local provider is still running"
     if lines_read > 1:
         assert [e["event"] for e in events][-1] == "job.started"
     later = tmp_path / "later.pid"
     if later.is_file():
-        assert wait_gone(int(later.read_text())), "the job `later` is still running"
+        assert wait_gone(int(later.read_text()), 10), "the job `later` is still running"
     status = json.loads(project.bh("status", "1", "--json").stdout)
     assert status["run"]["status"] == "interrupted"
     assert {a["state"] for a in status["allocations"]} <= {"released", "failed"}  # nothing allocated
