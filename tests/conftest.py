@@ -1,5 +1,5 @@
-"""Shared fixtures: a temp directory of provider executables on BH_PLUGIN_PATH, and the fake provider
-started by hand as a host would."""
+"""Shared fixtures: a temp directory of provider executables on BH_PLUGIN_PATH, the fake provider
+started by hand as a host would, and a private cache directory for the whole session."""
 
 from __future__ import annotations
 
@@ -21,6 +21,15 @@ FAKE_PROVIDER = PLUGINS / "fake_misbehaving_provider.py"
 InstallPlugin = Callable[..., Path]
 Started = tuple[subprocess.Popen[bytes], wire.Handshake]
 StartFakePlugin = Callable[..., Started]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """XDG_CACHE_HOME for every test and every `bh` they start: the user's cache stays untouched."""
+    directory = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(directory))
+        yield directory
 
 
 @pytest.fixture

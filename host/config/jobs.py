@@ -26,8 +26,8 @@ from benchhub.host.config.model import (
     Spot,
     When,
 )
+from benchhub.host.config.nodes import Block, Node, Ref, Template
 from benchhub.host.config.params import Bindings, ParamDef, ParamReader, format_value, job_id
-from benchhub.host.config.syntax import Block, Node, Ref, Template
 from benchhub.host.config.units import parse_duration, parse_size
 from benchhub.host.config.values import NAME, Section, Values, suggestion
 

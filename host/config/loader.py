@@ -29,7 +29,7 @@ from benchhub.host.config.model import (
     ProviderConfig,
     Settings,
 )
-from benchhub.host.config.syntax import parse
+from benchhub.host.config.parse_cache import parse
 from benchhub.host.config.units import parse_money
 from benchhub.host.config.values import NAME, Section, Values, suggestion
 from benchhub.host.errors import ConfigError

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from benchhub.host.config.errors import Position, Problems
 from benchhub.host.config.model import ParamValue, Target
-from benchhub.host.config.syntax import Block, Node, Ref, Template
+from benchhub.host.config.nodes import Block, Node, Ref, Template
 from benchhub.host.config.values import NAME, Section, Values, suggestion
 
 TARGETS: tuple[Target, ...] = ("argument", "env", "config_file", "system")

@@ -1,4 +1,4 @@
-"""HCL text -> located syntax nodes, using python-hcl2's parser (its Lark grammar).
+"""HCL text -> located syntax nodes (`nodes`), using python-hcl2's parser (its Lark grammar).
 
 python-hcl2's dict output drops positions and quotes strings, so the job file is read from the
 parse tree, whose every token knows its line and column. Values are literals, lists, objects,
@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import hcl2
 from hcl2.utils import process_escape_sequences
@@ -20,61 +19,9 @@ from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from benchhub.host.config.errors import Position, Problems
+from benchhub.host.config.nodes import Attribute, Block, Node, Ref, Template
 
-Scalar = str | int | float | bool | None
 _Tree = Tree[Token]
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A reference such as `param.size` or `job.build.outputs.binary`."""
-
-    path: tuple[str, ...]
-    pos: Position
-
-    def __str__(self) -> str:
-        return ".".join(self.path)
-
-
-@dataclass(frozen=True)
-class Template:
-    """A string with interpolations: literal text and `Ref` parts, in order."""
-
-    parts: tuple[str | Ref, ...]
-
-    @property
-    def refs(self) -> tuple[Ref, ...]:
-        return tuple(p for p in self.parts if isinstance(p, Ref))
-
-
-@dataclass(frozen=True)
-class Node:
-    """A value and where it starts. `value` is a scalar, `Template`, `Ref`, a tuple of `Node`s
-    (an HCL list) or a mapping of key -> `Attribute` (an HCL object)."""
-
-    value: Scalar | Template | Ref | tuple[Node, ...] | Mapping[str, Attribute]
-    pos: Position
-
-
-@dataclass(frozen=True)
-class Attribute:
-    """`name = value`, located at its name."""
-
-    name: str
-    node: Node
-    pos: Position
-
-
-@dataclass(frozen=True)
-class Block:
-    """`type "label" ... { body }`, located at its type."""
-
-    type: str
-    labels: tuple[str, ...]
-    attributes: Mapping[str, Attribute]
-    blocks: tuple[Block, ...]
-    pos: Position
-    label_positions: tuple[Position, ...] = field(default=())
 
 
 def parse(text: str, file: str, problems: Problems) -> Block | None:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from benchhub.host.config.errors import Position, Problems
-from benchhub.host.config.syntax import Attribute, Block, Node, Ref, Template
+from benchhub.host.config.nodes import Attribute, Block, Node, Ref, Template
 
 T = TypeVar("T")
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")

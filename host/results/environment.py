@@ -17,6 +17,9 @@ from benchhub.proto.provider.v1 import provider_pb2 as pb
 LOCAL_PROVIDER = "local"
 
 
+FACTS = ("cpu_model", "cores", "kernel")
+
+
 @cache
 def this_machine() -> dict[str, str]:
     """cpu_model, cores and kernel of the machine bh runs on."""
@@ -28,14 +31,16 @@ def this_machine() -> dict[str, str]:
                 break
     except OSError:
         pass
-    facts.setdefault("cpu_model", platform.processor() or platform.machine())
+    if "cpu_model" not in facts:  # platform.processor() may run `uname -p`
+        facts["cpu_model"] = platform.processor() or platform.machine()
     return facts
 
 
 def environment_of(provider: str, allocation: pb.Allocation) -> Environment:
     """The environment to store for a job that ran on `allocation` of `provider`."""
-    facts = dict(this_machine()) if provider == LOCAL_PROVIDER else {}
-    facts.update({k: v for k, v in allocation.metadata.items() if k in ("cpu_model", "cores", "kernel")})
+    facts = {k: v for k, v in allocation.metadata.items() if k in FACTS}
+    if provider == LOCAL_PROVIDER and len(facts) < len(FACTS):
+        facts = {**this_machine(), **facts}
     price = allocation.price_per_hour if allocation.HasField("price_per_hour") else None
     cores = facts.get("cores", "")
     return Environment(
