@@ -117,7 +117,7 @@ def apply(file: Path, auto_approve: bool, parallelism: int | None, ref: str | No
     interrupted (Ctrl-C cancels running jobs and releases every allocation), 141 when the reader
     of the output went away (`bh apply --json | head`: the run stops the same way).
     """
-    from benchhub.host.planning.planfile import is_plan_file
+    from benchhub.host.planning.plan_format import is_plan_file
     from benchhub.host.planning.providers import ProviderSession, providers_named_in
 
     saved = is_plan_file(file)

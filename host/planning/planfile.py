@@ -15,10 +15,9 @@ from google.protobuf import json_format
 
 from benchhub.host.errors import UsageError
 from benchhub.host.planning.model import Billing, Choice, InputRef, Plan, PlannedJob
+from benchhub.host.planning.plan_format import FORMAT
 from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.provider.v1 import provider_pb2 as pb
-
-FORMAT = "benchhub-plan/1"
 
 
 class StalePlanError(UsageError):
@@ -27,16 +26,6 @@ class StalePlanError(UsageError):
 
 def file_digest(path: Path) -> str:
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def is_plan_file(path: Path) -> bool:
-    if path.suffix == ".bhplan":
-        return True
-    try:
-        with path.open("rb") as f:
-            return b'"format": "benchhub-plan/' in f.read(64)
-    except OSError:
-        return False
 
 
 def save_plan(plan: Plan, path: Path) -> None:

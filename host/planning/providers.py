@@ -1,14 +1,15 @@
 """The provider plugins of one `bh` command: launched early and concurrently, configured, closed.
 
-`prelaunch` starts executables in the background as soon as their names are known (before the
-job file is even parsed), so a plugin's start-up overlaps the host's own; `start` configures
-the ones the plan needs; `close` stops every plugin, used or not.
+`prelaunch` starts executables as soon as their names are known (before the job file is even
+parsed), so a plugin's start-up overlaps the host's own; `start` configures the ones the plan
+needs; `close` stops every plugin, used or not.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -74,18 +75,29 @@ class ProviderSession:
         self.close()
 
     def prelaunch(self, names: Iterable[str]) -> None:
-        """Start launching these providers in the background (errors surface in `start`)."""
+        """Launch these providers; returns once their processes run (or failed to start: errors
+        surface in `start`), leaving their handshakes to background threads. Until then the host
+        does nothing else, so that nothing delays the plugins' start."""
+        running = []
         for name in names:
             if name not in self._launching and name not in self.connected:
-                self._launching[name] = self._pool.submit(self._launch, name)
+                event = threading.Event()
+                self._launching[name] = self._pool.submit(self._launch, name, event)
+                running.append(event)
+        for event in running:
+            event.wait()
 
-    def _launch(self, name: str) -> ProviderClient:
-        """Launch provider `name`, after checking its executable against the lock file."""
+    def _launch(self, name: str, running: threading.Event) -> ProviderClient:
+        """Launch provider `name`, after checking its executable against the lock file; `running`
+        is set once its process runs or the launch failed."""
         from benchhub.host.plugin import find, launch
         from benchhub.host.plugin.lockfile import Lock
 
-        Lock.load(self.project_dir).verify(find(name, self.project_dir))
-        return launch(name, self.project_dir)
+        try:
+            Lock.load(self.project_dir).verify(find(name, self.project_dir))
+            return launch(name, self.project_dir, started=running.set)
+        finally:
+            running.set()
 
     def start(self, configs: Mapping[str, Mapping[str, Any]]) -> None:
         """Launch (unless prelaunched) and Configure each provider; one that cannot start is

@@ -1,11 +1,19 @@
-"""Errors of the plugin runtime, each one line naming the provider executable."""
+"""Errors of the plugin runtime, each one line naming the provider executable.
+
+Starting a plugin raises these before gRPC is loaded (`bh` starts plugins while it is still loading),
+so gRPC and the protocol's messages are imported only by the call errors, which come after a call.
+"""
 
 from __future__ import annotations
 
-import grpc
+from typing import TYPE_CHECKING
 
 from benchhub.host.errors import BenchHubError
-from benchhub.proto.provider.v1 import provider_pb2 as pb
+
+if TYPE_CHECKING:
+    import grpc
+
+    from benchhub.proto.provider.v1 import provider_pb2 as pb
 
 
 class PluginError(BenchHubError):
@@ -32,6 +40,10 @@ class ProviderCallError(BenchHubError):
         message: str,
         detail: pb.ErrorDetail | None = None,
     ) -> None:
+        import grpc
+
+        from benchhub.proto.provider.v1 import provider_pb2 as pb
+
         self.provider, self.method, self.code = provider, method, code
         self.reason = detail.reason if detail else pb.ErrorDetail.REASON_UNSPECIFIED
         self.retryable = detail.retryable if detail else code == grpc.StatusCode.UNAVAILABLE
@@ -43,4 +55,6 @@ class CallCancelledError(ProviderCallError):
     """The host cancelled the call itself (an interrupted run)."""
 
     def __init__(self, provider: str, method: str) -> None:
+        import grpc
+
         super().__init__(provider, method, grpc.StatusCode.CANCELLED, "cancelled by the host")

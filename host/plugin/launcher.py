@@ -8,6 +8,7 @@ the more of its own start-up overlaps the host's.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,15 +37,17 @@ def launch(
     *,
     handshake_timeout: float = HANDSHAKE_TIMEOUT_SECONDS,
     call_timeout: float = CALL_TIMEOUT_SECONDS,
+    started: Callable[[], None] | None = None,
 ) -> ProviderClient:
     """A ready client for provider `name`: the running one named in ``BH_REATTACH_PROVIDERS``, or
-    ``bh-provider-<name>`` found, started, handshaken and health-checked."""
+    ``bh-provider-<name>`` found, started, handshaken and health-checked. `started` is called once
+    the executable runs (before its handshake)."""
     running = reattached(name)
     if running is not None:
         return attach(running, call_timeout=call_timeout)
     found = find(name, project_dir or Path.cwd())
     return launch_executable(
-        str(found.path), name, handshake_timeout=handshake_timeout, call_timeout=call_timeout
+        str(found.path), name, handshake_timeout=handshake_timeout, call_timeout=call_timeout, started=started
     )
 
 
@@ -57,6 +60,7 @@ def launch_executable(
     host_versions: tuple[int, ...] = HOST_VERSIONS,
     automtls: bool | None = None,
     identity: mtls.Identity | None = None,
+    started: Callable[[], None] | None = None,
 ) -> ProviderClient:
     """Start `executable` as provider `name`. Under AutoMTLS (`automtls`, default: `automtls_enabled()`)
     the host presents `identity` (default: a fresh one per launch) and pins the provider's certificate."""
@@ -69,7 +73,7 @@ def launch_executable(
     output = PluginOutput(name)
     process = PluginProcess(executable, name, output)
     extra_env = {wire.CLIENT_CERT_ENV: identity.cert_pem.decode()} if identity else {}
-    handshake = process.start(host_versions, extra_env, handshake_timeout)
+    handshake = process.start(host_versions, extra_env, handshake_timeout, started)
     from benchhub.host.plugin.client import ProviderClient
     from benchhub.host.plugin.connection import UnhealthyError, check_health, connect
 

@@ -28,11 +28,13 @@ import dataclasses
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchhub.host.errors import BenchHubError, ConfigError
 from benchhub.host.plugin.discovery import Discovered
-from benchhub.proto.provider.v1 import provider_pb2 as pb
+
+if TYPE_CHECKING:
+    from benchhub.proto.provider.v1 import provider_pb2 as pb
 
 LOCK_FILE = ".bh.lock.hcl"
 HEADER = "# Written by `bh providers lock`: the providers this project was planned with. Commit it.\n\n"

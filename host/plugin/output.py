@@ -13,9 +13,10 @@ import json
 import logging
 import threading
 from collections.abc import Iterable
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from benchhub.proto.plugin import grpc_stdio_pb2 as stdio_pb
+if TYPE_CHECKING:
+    from benchhub.proto.plugin import grpc_stdio_pb2 as stdio_pb
 
 _LEVELS = {
     "trace": logging.DEBUG,
@@ -71,6 +72,8 @@ class PluginOutput:
 
     def stdio(self, messages: Iterable[stdio_pb.StdioData]) -> None:
         """Forward GRPCStdio messages, split into lines per channel, in the calling thread."""
+        from benchhub.proto.plugin import grpc_stdio_pb2 as stdio_pb  # a stream exists: gRPC is loaded
+
         pending = {stdio_pb.StdioData.STDOUT: b"", stdio_pb.StdioData.STDERR: b""}
         for message in messages:
             stderr = message.channel == stdio_pb.StdioData.STDERR

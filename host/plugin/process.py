@@ -39,8 +39,10 @@ class PluginProcess:
         host_versions: tuple[int, ...],
         extra_env: Mapping[str, str],
         handshake_timeout: float = HANDSHAKE_TIMEOUT_SECONDS,
+        started: Callable[[], None] | None = None,
     ) -> wire.Handshake:
-        """Launch and read the handshake line; PluginError (the process stopped) when anything is wrong."""
+        """Launch and read the handshake line; PluginError (the process stopped) when anything is wrong.
+        `started` is called once the process runs, before its handshake is awaited."""
         if not os.access(self.executable, os.X_OK):
             raise PluginError(self.executable, "is not executable (chmod +x it)")
         env = {**os.environ, **wire.host_environment(host_versions), **extra_env}
@@ -56,6 +58,8 @@ class PluginProcess:
         except OSError as e:
             raise PluginError(self.executable, f"cannot be started: {e.strerror or e}") from e
         _live.add(self)
+        if started is not None:
+            started()
         assert self.popen.stdout is not None and self.popen.stderr is not None
         self._stderr = self.output.pump(self.popen.stderr, stderr=True)
         first_line: queue.Queue[str | None] = queue.Queue(1)

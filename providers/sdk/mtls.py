@@ -15,12 +15,15 @@ import dataclasses
 import datetime
 import ssl
 import tempfile
+from typing import TYPE_CHECKING
 
-import grpc
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+if TYPE_CHECKING:
+    import grpc
 
 AUTOMTLS_ENV = "BH_PLUGIN_AUTOMTLS"  # "0" turns AutoMTLS off on the host
 SERVER_NAME = "localhost"
@@ -120,6 +123,8 @@ def ssl_client_context(identity: Identity, server_cert_pem: bytes) -> ssl.SSLCon
 
 
 def grpc_server_credentials(identity: Identity, client_cert_pem: bytes) -> grpc.ServerCredentials:
+    import grpc  # here: the host makes its identity before it loads gRPC
+
     return grpc.ssl_server_credentials(
         [(identity.key_pem, identity.cert_pem)], root_certificates=client_cert_pem, require_client_auth=True
     )
@@ -127,6 +132,8 @@ def grpc_server_credentials(identity: Identity, client_cert_pem: bytes) -> grpc.
 
 def grpc_channel_credentials(identity: Identity, server_cert_pem: bytes) -> grpc.ChannelCredentials:
     """Use with the channel option ``("grpc.ssl_target_name_override", SERVER_NAME)``."""
+    import grpc
+
     return grpc.ssl_channel_credentials(
         root_certificates=server_cert_pem, private_key=identity.key_pem, certificate_chain=identity.cert_pem
     )
