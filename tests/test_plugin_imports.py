@@ -19,14 +19,25 @@ def imported_after(statements: str) -> set[str]:
 @pytest.mark.parametrize(
     ("statements", "kept_out"),
     [
-        (  # up to the plugin's start: no gRPC client side, no HCL parser, no provider server side
-            "from benchhub.host.plugin import find, launch\nfrom benchhub.host.plugin.lockfile import Lock",
+        (  # up to the plugin's start: no gRPC or protobuf at all, no HCL parser, no provider server side
+            "from benchhub.host.plugin import find, launch\nfrom benchhub.host.plugin.lockfile import Lock\n"
+            "from benchhub.host.plugin.process import PluginProcess\n"
+            "from benchhub.host.planning.plan_format import is_plan_file\n"
+            "from benchhub.host.planning.providers import ProviderSession",
             {
+                "grpc",
+                "google.protobuf",
                 "benchhub.host.plugin.client",
-                "grpc_health.v1.health_pb2",
                 "hcl2",
                 "benchhub.providers.sdk.server",
             },
+        ),
+        (  # a job file read before, unchanged: its nodes come from the cache, not from the parser
+            "import pathlib, tempfile\nfrom benchhub.host.config import load_config\n"
+            "job = pathlib.Path(tempfile.mkdtemp()) / 'job.hcl'\njob.write_text('job \"a\" {\\n command = [\"true\"]\\n}\\n')\n"
+            "load_config(job)\nimport sys\nfor name in [m for m in sys.modules if m.startswith(('hcl2', 'lark'))]:\n"
+            "    del sys.modules[name]\nload_config(job)",
+            {"hcl2", "lark"},
         ),
         (  # the host's view of provider errors is not the provider's server
             "from benchhub.providers.sdk import errors, wire",

@@ -11,11 +11,10 @@ Decisions:
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from benchhub.host.config.dag import find_cycle
 from benchhub.host.config.errors import Position, Problems
@@ -43,7 +42,7 @@ def load_config(
     """Read and check a job file. Raises `ConfigError` (one, or `ConfigErrors` listing all).
 
     `validate_framework(kind, attributes) -> messages` checks framework blocks; by default it is
-    `benchhub.frameworks.validate` when that exists; None skips the check.
+    `benchhub.frameworks.validate`; None skips the check.
     """
     file = str(path)
     try:
@@ -60,7 +59,7 @@ def parse_config(
 ) -> Config:
     """Like `load_config` for text already read; `base_dir` anchors relative source paths."""
     if validate_framework is _USE_FRAMEWORKS_MODULE:
-        validate_framework = _frameworks_validator()
+        validate_framework = _validate_with_frameworks
     problems = Problems()
     root = parse(text, file, problems)
     if root is None:
@@ -87,12 +86,11 @@ def parse_config(
     return Config(file, settings, providers, jobs)
 
 
-def _frameworks_validator() -> FrameworkValidator | None:
-    try:
-        module = importlib.import_module("benchhub.frameworks")
-    except ImportError:
-        return None
-    return cast(FrameworkValidator | None, getattr(module, "validate", None))
+def _validate_with_frameworks(kind: str, attributes: Mapping[str, Any]) -> list[str]:
+    """`benchhub.frameworks.validate`, loaded only for a job file with a framework block."""
+    from benchhub.frameworks import validate
+
+    return validate(kind, attributes)
 
 
 def _settings(root: Section, problems: Problems, values: Values) -> Settings:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
@@ -36,6 +35,8 @@ def describe(value: object) -> str:
 
 def suggestion(name: str, known: Iterable[str]) -> str:
     """'; did you mean "x"?' for a close known name, else ''."""
+    import difflib  # only a job file with a mistake needs it
+
     close = difflib.get_close_matches(name, list(known), n=1)
     return f'; did you mean "{close[0]}"?' if close else ""
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from benchhub.host.errors import BenchHubError
-from benchhub.host.planning.model import Billing
 
 if TYPE_CHECKING:
+    from benchhub.host.planning.model import Billing
     from benchhub.host.plugin import ProviderClient
     from benchhub.proto.provider.v1 import provider_pb2 as pb
 
@@ -31,6 +31,8 @@ class Connected:
 
     @property
     def billing(self) -> Billing:
+        from benchhub.host.planning.model import Billing  # the plan's model: loaded after plugins start
+
         rules = self.schema.billing
         has = rules.HasField
         granularity = rules.granularity.ToTimedelta().total_seconds() if has("granularity") else 1.0

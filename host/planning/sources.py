@@ -8,11 +8,14 @@ recorded in the state.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchhub.host.config import JobSpec
-from benchhub.host.snapshot import SNAPSHOTS_DIR, Snapshot, take_snapshot
 from benchhub.host.state import State, default_state_path
 from benchhub.proto.job.v1 import job_pb2
+
+if TYPE_CHECKING:
+    from benchhub.host.snapshot import Snapshot
 
 
 class Sources:
@@ -30,6 +33,8 @@ class Sources:
         ref = self.ref or spec.source.ref
         key = f"{directory}@{ref}" if ref else str(directory)
         if key not in self._taken:
+            from benchhub.host.snapshot import SNAPSHOTS_DIR, take_snapshot  # only jobs with a source
+
             snapshot = take_snapshot(directory, self.project / SNAPSHOTS_DIR, ref=ref)
             with State(default_state_path(self.project)) as state:
                 state.record_snapshot(snapshot.record())
