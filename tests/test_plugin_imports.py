@@ -32,13 +32,6 @@ def imported_after(statements: str) -> set[str]:
                 "benchhub.providers.sdk.server",
             },
         ),
-        (  # a job file read before, unchanged: its nodes come from the cache, not from the parser
-            "import pathlib, tempfile\nfrom benchhub.host.config import load_config\n"
-            "job = pathlib.Path(tempfile.mkdtemp()) / 'job.hcl'\njob.write_text('job \"a\" {\\n command = [\"true\"]\\n}\\n')\n"
-            "load_config(job)\nimport sys\nfor name in [m for m in sys.modules if m.startswith(('hcl2', 'lark'))]:\n"
-            "    del sys.modules[name]\nload_config(job)",
-            {"hcl2", "lark"},
-        ),
         (  # the host's view of provider errors is not the provider's server
             "from benchhub.providers.sdk import errors, wire",
             {"benchhub.providers.sdk.server", "benchhub.providers.sdk.ledger"},

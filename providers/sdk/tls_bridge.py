@@ -49,13 +49,16 @@ class TlsBridge:
         return self
 
     def close(self) -> None:
-        if not self._thread.is_alive():
-            return
-        server = self._server
-        if server is not None:
-            server.close()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop)
+            self._thread.join(5)
+
+    def _stop(self) -> None:
+        """On the loop's thread: closing the server from another one raced with connections ending
+        (asyncio's server is not thread-safe; it failed as `'NoneType' object is not iterable`)."""
+        if self._server is not None:
+            self._server.close()
+        self._loop.stop()
 
     async def _serve(self) -> asyncio.AbstractServer:
         if self.listener.family == socket.AF_UNIX:
