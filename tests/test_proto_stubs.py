@@ -10,7 +10,8 @@ ROOT = Path(__file__).parent.parent
 
 
 def generated_files(directory: Path) -> set[Path]:
-    return {p.relative_to(directory) for p in directory.rglob("*_pb2*.py*")}
+    """The stubs and their type stubs (not the bytecode Python may have cached beside them)."""
+    return {p.relative_to(directory) for p in directory.rglob("*_pb2*.py*") if p.suffix in (".py", ".pyi")}
 
 
 def test_generated_stubs_are_fresh(tmp_path: Path) -> None:
