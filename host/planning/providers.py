@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from benchhub.host.errors import BenchHubError
+from benchhub.host.plugin.timeouts import HANDSHAKE_TIMEOUT_SECONDS
 
 if TYPE_CHECKING:
     from benchhub.host.planning.model import Billing
@@ -87,7 +88,7 @@ class ProviderSession:
                 self._launching[name] = self._pool.submit(self._launch, name, event)
                 running.append(event)
         for event in running:
-            event.wait()
+            event.wait(HANDSHAKE_TIMEOUT_SECONDS)  # bounded all the same: `start` reports a hung launch
 
     def _launch(self, name: str, running: threading.Event) -> ProviderClient:
         """Launch provider `name`, after checking its executable against the lock file; `running`

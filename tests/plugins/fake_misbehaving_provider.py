@@ -3,6 +3,7 @@
     garbage          prints a line that is not a handshake
     exit-early       writes to stderr and exits 3 before the handshake
     no-handshake     prints nothing and sleeps
+    slow-start       sleeps 1.5 s, then serves like a good provider
     crash-mid-call   serves, but dies (exit 7) inside GetSchema
     hang-mid-call    serves, but never answers GetSchema
     protocol-2       speaks only app protocol 2
@@ -39,6 +40,9 @@ class FakeProvider(provider_pb2_grpc.ProviderServicer):
             os.write(2, b'{"@level":"error","@message":"disk full","@module":"fake","device":"sda"}\n')
         return pb.GetSchemaResponse(name="fake", version="0.0.0", protocol_version=1)
 
+    def Configure(self, request: pb.ConfigureRequest, context: grpc.ServicerContext) -> pb.ConfigureResponse:
+        return pb.ConfigureResponse()
+
     def Offer(self, request: pb.OfferRequest, context: grpc.ServicerContext) -> pb.OfferResponse:
         raise errors.CapacityError("no fake machines left", region="fake-1")
 
@@ -55,6 +59,8 @@ def main() -> None:
         sys.exit(3)
     if MODE == "no-handshake":
         time.sleep(3600)
+    if MODE == "slow-start":
+        time.sleep(1.5)
     versions = {"protocol-2": (2,), "protocol-1-2": (1, 2)}.get(MODE, (1,))
     serve(FakeProvider(), protocol_versions=versions)
 
