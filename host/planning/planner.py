@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchhub.host.config import Config, ConfigErrors, JobSpec, check_provider_config
 from benchhub.host.errors import BenchHubError
@@ -16,10 +16,12 @@ from benchhub.host.planning.placing import named_providers, place_levels
 from benchhub.host.planning.planfile import check_job_file, check_sources, file_digest, read_plan
 from benchhub.host.planning.providers import ProviderSession
 from benchhub.host.planning.sources import Sources
-from benchhub.host.snapshot import Snapshot
 from benchhub.host.state import State, default_state_path
 from benchhub.proto.job.v1 import job_pb2
 from benchhub.proto.provider.v1 import provider_pb2 as pb
+
+if TYPE_CHECKING:
+    from benchhub.host.snapshot import Snapshot
 
 
 class OverBudgetError(BenchHubError):

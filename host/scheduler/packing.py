@@ -67,7 +67,8 @@ class Bin:
 def pack(table: OfferTable, risk: SpotRisk, jobs: Jobs) -> list[Bin]:
     """The bins holding two or more jobs; every other job stays on its solo choice."""
     n = len(jobs.durations)
-    types = _bin_types(table, jobs.masks[np.unique(jobs.mask_id)], prune=n <= IMPROVE_LIMIT)
+    used = np.flatnonzero(np.bincount(jobs.mask_id))  # np.unique of the ids, without loading numpy.ma
+    types = _bin_types(table, jobs.masks[used], prune=n <= IMPROVE_LIMIT)
     if not len(types) or n < 2:
         return []
     packer = _Packer(table, types, risk, jobs)
