@@ -58,7 +58,7 @@ def _key(text: str, file: str) -> str:
 def _reader_sources() -> list[bytes]:
     """What decides the nodes besides the text: our reader and node classes, and python-hcl2."""
     here = Path(__file__).parent
-    sources = [here / "syntax.py", here / "nodes.py"]
+    sources = [here / "syntax.py", here / "nodes.py", here / "errors.py"]  # errors: `Position`
     spec = importlib.util.find_spec("hcl2")  # finds the package without importing it
     if spec is not None and spec.origin is not None:
         package = Path(spec.origin).parent
