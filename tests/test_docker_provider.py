@@ -7,6 +7,7 @@ a daemon the tests skip (with the reason), except under CI=true, where they fail
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import shutil
 import signal
@@ -87,9 +88,9 @@ def plugin_executable(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(wrapper)
 
 
-def _launch(executable: str, host: str) -> ProviderClient:
+def _launch(executable: str, host: str, **config: object) -> ProviderClient:
     client = launch_executable(executable, "docker")
-    diagnostics = client.configure({"host": host, "base_image": BASE_IMAGE, "network": "host"})
+    diagnostics = client.configure({"host": host, "base_image": BASE_IMAGE, "network": "host", **config})
     assert not diagnostics, diagnostics
     return client
 
@@ -210,6 +211,40 @@ def test_changed_source_gets_a_new_image_and_unchanged_source_reuses_it(
     rebuilt = [s for s in _statuses(changed) if s.startswith("built benchhub/job:")]
     assert rebuilt and rebuilt[0] != built[0]
     assert (_stdout(first), _stdout(second), _stdout(changed)) == (marker, marker, marker + "!")
+
+
+def test_after_a_build_only_the_newest_keep_images_job_images_stay(
+    plugin_executable: str,
+    docker_host: str,
+    daemon: docker.DockerClient,
+    tmp_path: Path,
+    run_tags: dict[str, str],
+) -> None:
+    def allocate(provider: ProviderClient) -> pb.Allocation:
+        offer = provider.offer(pb.OfferRequest()).offers[0]
+        return provider.allocate(offer.id, uuid.uuid4().hex, run_tags, job_pb2.Resources(cpu=1))
+
+    def source() -> job_pb2.Artifact:
+        return _snapshot(tmp_path, {"data.txt": uuid.uuid4().hex})
+
+    with _launch(plugin_executable, docker_host, keep_images=2) as provider:
+        held = allocate(provider)  # its container (running, or only stopped) keeps its older image
+        sleeper = provider.run(held.id, _job("sleep 30", inputs=[source()]))
+        before_running = itertools.takewhile(lambda e: e.status.status != pb.JOB_STATUS_RUNNING, sleeper)
+        (in_use,) = [m for m in _statuses(list(before_running)) if m.startswith("built ")]
+        built = []
+        for _ in range(3):
+            allocation = allocate(provider)
+            events = _run(provider, allocation, _job("cat data.txt", inputs=[source()]))
+            provider.release(allocation.id)  # its containers go: only the image stays
+            assert _exit(events).status == pb.EXIT_STATUS_SUCCEEDED
+            built += [m.removeprefix("built ") for m in _statuses(events) if m.startswith("built ")]
+        listed = daemon.images.list(filters={"label": labels.SNAPSHOT})
+        sleeper.cancel()
+        provider.release(held.id)
+    images = {tag for image in listed for tag in image.tags}
+    assert len(built) == 3 and set(built[1:]) <= images and built[0] not in images
+    assert in_use.removeprefix("built ") in images
 
 
 def test_a_dockerfile_in_the_source_is_built(

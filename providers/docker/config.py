@@ -14,6 +14,7 @@ from benchhub.providers.sdk.settings import Setting, Type, error
 STANDARD_SOCKET = "unix:///var/run/docker.sock"
 DEFAULT_BASE_IMAGE = "benchhub/busybox:latest"
 DEFAULT_PIDS_LIMIT = 4096
+DEFAULT_KEEP_IMAGES = 20
 MiB = 1 << 20
 
 
@@ -25,6 +26,7 @@ class DockerConfig:
     memory_bytes: int = 0  # idem
     pids_limit: int = DEFAULT_PIDS_LIMIT
     network: str = "bridge"  # docker network for jobs with `network = true`
+    keep_images: int = DEFAULT_KEEP_IMAGES  # job images kept after a build; 0 keeps them all
 
 
 def default_config() -> DockerConfig:
@@ -47,6 +49,13 @@ SETTINGS = (
     Setting(
         "network", STRING, "docker network of jobs that ask for network (others get none)", default="bridge"
     ),
+    Setting(
+        "keep_images", NUMBER,
+        "job images (a source built onto a base) kept on the daemon: after a build, the oldest beyond"
+        " this are removed, except those a container still uses until its allocation is released"
+        " (0 keeps them all)",
+        default=DEFAULT_KEEP_IMAGES,
+    ),
 )
 SCHEMA = [setting.attribute() for setting in SETTINGS]
 
@@ -66,4 +75,5 @@ def parse(config: struct_pb2.Struct) -> tuple[DockerConfig, list[pb.Diagnostic]]
         memory_bytes=int(values["memory_mb"] * MiB),
         pids_limit=int(values["pids_limit"]),
         network=values["network"] or base.network,
+        keep_images=int(values["keep_images"]),
     ), []

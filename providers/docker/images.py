@@ -8,10 +8,11 @@ import hashlib
 import io
 import tarfile
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from urllib.parse import unquote, urlparse
 
 import docker
@@ -130,7 +131,9 @@ class ImageBuilder:
     def build(self, plan: ImagePlan) -> Iterator[str]:
         """Build the planned image, yielding the build output as it comes; BuildFailed on failure."""
         assert plan.snapshot is not None
-        image_labels = {labels.SNAPSHOT: plan.snapshot_digest, labels.BASE: plan.base}
+        image_labels = {
+            labels.SNAPSHOT: plan.snapshot_digest, labels.BASE: plan.base, labels.BUILT: str(time.time_ns())
+        }
         with tempfile.TemporaryFile() as context:
             _build_context(plan.snapshot, plan.base_id, context)
             progress = self.client.api.build(
@@ -142,3 +145,26 @@ class ImageBuilder:
                     raise BuildFailed(f"building the job image failed: {message['error'].strip()}")
                 if "stream" in message:
                     yield message["stream"]
+
+    def prune(self, keep: int) -> list[str]:
+        """Remove the job images built before the newest `keep` (none when `keep` is 0); an image
+        a container still uses stays. Returns the ids removed. Job images are a cache: a source
+        built again is only slower."""
+        if keep <= 0:
+            return []
+        built = self.client.api.images(filters={"label": labels.SNAPSHOT})
+        newest_first = sorted(built, key=_build_time, reverse=True)
+        removed = []
+        for image in newest_first[keep:]:
+            try:
+                self.client.api.remove_image(image["Id"])  # not forced: refused while a container uses it
+            except docker.errors.APIError:
+                continue  # in use (409), or already removed by another provider
+            removed.append(image["Id"])
+        return removed
+
+
+def _build_time(image: dict[str, Any]) -> int:
+    """When a job image was built, in ns (0 for one built before images carried the label)."""
+    built = (image.get("Labels") or {}).get(labels.BUILT, "")
+    return int(built) if built.isdigit() else 0

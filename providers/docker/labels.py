@@ -11,6 +11,7 @@ CREATED = "benchhub.created"
 TAG_PREFIX = "benchhub.tag."
 SNAPSHOT = "benchhub.snapshot"
 BASE = "benchhub.base"
+BUILT = "benchhub.built"  # a job image's build time, ns since the epoch (docker's own is in seconds)
 
 
 def container_labels(

@@ -225,6 +225,7 @@ class DockerProvider(provider_pb2_grpc.ProviderServicer):
             except BuildFailed as e:
                 yield event(exit=pb.Exit(status=pb.EXIT_STATUS_ERROR, message=str(e)))
                 return
+            builder.prune(self.config.keep_images)
         how = "built" if not plan.ready else "reusing" if plan.snapshot else "using"
         yield status_event(pb.JOB_STATUS_PREPARING, f"{how} {plan.reference}")
         share = held.allocation.resources
