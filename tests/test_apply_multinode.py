@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from benchhub.host.state import State
+
 sys.path.insert(0, str(Path(__file__).parent / "fakes"))
 from project import Project, of_type
 
@@ -63,6 +65,9 @@ def test_three_nodes_fail_over_together_run_with_their_peers_and_bill_three_mach
     (finished,) = of_type(events, "job.finished")
     assert project.output("mpi", "--node", "2") == f"2 3 {reports[0][2]}\n"  # each node has its log
     assert round(finished["cost"] * 3600 / 2.0) >= 3  # three machines at 2 USD/h, each billed by the second
+    with State(project.root / ".bh" / "state.db") as state:
+        (job,) = state.jobs(1)
+        assert sorted(s.node for s in state.resource_samples(job.id)) == [0, 1, 2]  # every node's usage
 
 
 def test_one_failing_node_fails_the_job_and_stops_the_others(project: Project) -> None:

@@ -168,6 +168,7 @@ def test_samples_and_environment_round_trip(state: State) -> None:
     resources = [
         ResourceSample(0.5, 0.1, 1000, 1000, 3, 0.0, 10, 20, "cgroup-v2"),
         ResourceSample(1.0, 0.3, 900, 1200, source="rusage"),
+        ResourceSample(0.7, 0.2, 800, 800, source="rusage", node=1),  # listed by node, then time
     ]
     results = [
         ResultSample("BenchmarkSort/1000", "ns/op", 1234.5, "ns", "lower", 0),
@@ -250,17 +251,37 @@ def test_an_older_database_is_migrated_in_order(tmp_path: Path, monkeypatch: pyt
     def add_note(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN note TEXT DEFAULT 'migrated'")
 
-    newer = (*migrations.MIGRATIONS, migrations.Migration(2, "run notes", add_note))
+    later, current = LATEST_VERSION + 1, migrations.MIGRATIONS[-1].description
+    newer = (*migrations.MIGRATIONS, migrations.Migration(later, "run notes", add_note))
     monkeypatch.setattr(migrations, "MIGRATIONS", newer)
-    monkeypatch.setattr(migrations, "LATEST_VERSION", 2)
+    monkeypatch.setattr(migrations, "LATEST_VERSION", later)
     with State(path) as state:
-        assert state.schema_version == 2
+        assert state.schema_version == later
         assert state.run(run).job_file == "job.hcl"
     db = sqlite3.connect(path)
     assert db.execute("SELECT note FROM runs").fetchone() == ("migrated",)
     assert db.execute("SELECT version, description FROM schema_version ORDER BY version").fetchall() == [
-        (1, "initial schema"), (2, "run notes")
+        (LATEST_VERSION, current), (later, "run notes")
     ]
+
+
+def test_a_version_1_database_gains_the_node_of_resource_samples(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with State(path) as state:
+        row = state.add_job(state.create_run("job.hcl", "d"), "a", "a")
+        state.add_resource_samples(row, [ResourceSample(0.5, 0.1, 1000, 1000)])
+    db = sqlite3.connect(path)  # back to what bh wrote before version 2
+    db.execute("DROP INDEX ix_resource_samples_job")
+    db.execute("ALTER TABLE resource_samples DROP COLUMN node")
+    db.execute("CREATE INDEX ix_resource_samples_job ON resource_samples (job)")
+    db.execute("DELETE FROM schema_version")
+    db.execute("INSERT INTO schema_version VALUES (1, 0, 'initial schema')")
+    db.commit()
+    db.close()
+    with State(path) as state:
+        assert state.schema_version == LATEST_VERSION >= 2
+        state.add_resource_samples(row, [ResourceSample(0.5, 0.2, 2000, 2000, node=2)])
+        assert [(s.node, s.cpu_seconds) for s in state.resource_samples(row)] == [(0, 0.1), (2, 0.2)]
 
 
 def test_forty_thousand_result_samples_in_one_call(state: State) -> None:

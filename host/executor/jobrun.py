@@ -3,8 +3,8 @@
 A job of n nodes runs once on each of its n allocations, at the same time, with `BH_NODE_INDEX`
 (0 .. n-1), `BH_NODES` (n) and `BH_PEERS` (the nodes' hosts, comma-separated, in node order: the
 allocation's `host` or `hostname` metadata, else "localhost") in its environment. It passes when
-every node exits 0; node 0 writes the job's log, resource samples and results, and its outputs
-are collected; node i's log is `<job>.node<i>.log` beside it.
+every node exits 0; every node's resource samples are recorded (with its index); node 0 writes the
+job's log and results, and its outputs are collected; node i's log is `<job>.node<i>.log` beside it.
 """
 
 from __future__ import annotations
@@ -154,7 +154,8 @@ class JobRunner:
     def _stream(
         self, lease: Lease, message: job_pb2.Job, row: int, attempt: int, node: int
     ) -> pb.Exit | None:
-        """Run `message` on `lease` into node `node`'s log; node 0 also records samples and status."""
+        """Run `message` on `lease` into node `node`'s log, recording its samples; node 0's status
+        changes are also the job's."""
         key = f"{message.id}#{attempt}#{node}"
         stream = self._clients[lease.provider].run(lease.allocation.id, message)
         with self._lock:
@@ -172,8 +173,8 @@ class JobRunner:
                     elif kind == "status":
                         log.write(self._status(message.id, event.status, node).encode())
                         log.flush()
-                    elif kind == "sample" and node == 0:
-                        self._recorder.job_sample(row, event.sample)
+                    elif kind == "sample":
+                        self._recorder.job_sample(row, event.sample, node)
                     elif kind == "exit":
                         exit_ = event.exit
         except BenchHubError:

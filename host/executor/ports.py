@@ -70,7 +70,7 @@ class Recorder(Protocol):
     ) -> int:
         """The job's row, with where it runs (the allocation's facts, kept beside its results)."""
 
-    def job_sample(self, row: int, sample: pb.ResourceSample) -> None: ...
+    def job_sample(self, row: int, sample: pb.ResourceSample, node: int = 0) -> None: ...
 
     def job_finished(
         self, row: int, status: str, exit: pb.Exit | None, actual_cost: float | None, error: str | None

@@ -89,7 +89,7 @@ class StateRecorder:
             allocation_id=allocation_row,
         )
 
-    def job_sample(self, row: int, sample: pb.ResourceSample) -> None:
+    def job_sample(self, row: int, sample: pb.ResourceSample, node: int = 0) -> None:
         record = ResourceSample(
             t=time.time(),
             cpu_seconds=sample.cpu_seconds,
@@ -102,6 +102,7 @@ class StateRecorder:
             io_read_bytes=sample.io_read_bytes if sample.HasField("io_read_bytes") else None,
             io_write_bytes=sample.io_write_bytes if sample.HasField("io_write_bytes") else None,
             source=sample.source,
+            node=node,
         )
         with self._lock:
             self._samples.setdefault(row, []).append(record)

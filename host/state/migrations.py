@@ -29,7 +29,14 @@ def _create_initial_tables(conn: Connection) -> None:
     schema.metadata.create_all(conn)
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _create_initial_tables),)
+def _add_sample_node(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE resource_samples ADD COLUMN node INTEGER NOT NULL DEFAULT 0")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _create_initial_tables),
+    Migration(2, "resource samples record their node", _add_sample_node),
+)
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -132,6 +132,7 @@ class ResourceSample:
     io_read_bytes: int | None = None
     io_write_bytes: int | None = None
     source: str = ""
+    node: int = 0  # which node of a multi-node job it was measured on
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,7 @@ resource_samples = Table(
     Column("io_read_bytes", Integer),
     Column("io_write_bytes", Integer),
     Column("source", Text, nullable=False, default=""),
+    Column("node", Integer, nullable=False, default=0, server_default="0"),  # of a multi-node job
     Index("ix_resource_samples_job", "job"),
 )
 

@@ -308,7 +308,7 @@ class State:
     def add_resource_samples(self, job_row: int, samples: Iterable[ResourceSample]) -> None:
         """Bulk-insert resource samples of a job (one transaction, one executemany)."""
         rows = [(job_row, s.t, s.cpu_seconds, s.memory_bytes, s.memory_peak_bytes, s.pids,
-                 s.throttled_seconds, s.io_read_bytes, s.io_write_bytes, s.source) for s in samples]
+                 s.throttled_seconds, s.io_read_bytes, s.io_write_bytes, s.source, s.node) for s in samples]
         self._bulk_insert(schema.resource_samples.name, _RESOURCE_COLUMNS, rows)
 
     def add_result_samples(self, job_row: int, samples: Iterable[ResultSample]) -> None:
@@ -322,7 +322,7 @@ class State:
         r = schema.resource_samples.c
         columns = [r[name] for name in _RESOURCE_COLUMNS[1:]]
         with self._read() as conn:
-            rows = conn.execute(select(*columns).where(r.job == job_row).order_by(r.t, r.id))
+            rows = conn.execute(select(*columns).where(r.job == job_row).order_by(r.node, r.t, r.id))
             return [ResourceSample(*row) for row in rows]
 
     def result_samples(self, job_row: int) -> list[ResultSample]:
@@ -423,7 +423,7 @@ class State:
 
 _RESOURCE_COLUMNS = (
     "job", "t", "cpu_seconds", "memory_bytes", "memory_peak_bytes", "pids", "throttled_seconds",
-    "io_read_bytes", "io_write_bytes", "source",
+    "io_read_bytes", "io_write_bytes", "source", "node",
 )
 _RESULT_COLUMNS = ("job", "benchmark", "metric", "unit", "direction", "iteration", "value")
 

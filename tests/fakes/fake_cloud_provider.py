@@ -153,6 +153,7 @@ class FakeCloudProvider(provider_pb2_grpc.ProviderServicer):
         for line in process.stdout:
             yield pb.RunEvent(log=pb.LogChunk(stream=pb.LogChunk.STREAM_STDOUT, data=line))
         code = process.wait()
+        yield pb.RunEvent(sample=pb.ResourceSample(source="fake"))  # a fake figure, only to be recorded
         status = pb.EXIT_STATUS_SUCCEEDED if code == 0 else pb.EXIT_STATUS_FAILED
         yield pb.RunEvent(
             exit=pb.Exit(status=status, exit_code=code, wall_seconds=time.monotonic() - started)
