@@ -96,6 +96,16 @@ def test_saved_plan_applies_as_shown_and_is_refused_after_a_change(project: Proj
     assert done.returncode == 2 and "changed since this plan was made" in done.stderr
 
 
+def test_plan_table_keeps_each_job_on_one_line_on_an_80_column_terminal(project: Project) -> None:
+    project.write('job "count" {\n  params {\n    size = [1000, 100000]\n  }\n  command = ["true"]\n}\n')
+    done = subprocess.run([*BH, "plan"], cwd=project.root, env={**project.env, "COLUMNS": "80"},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    rows = [line.split("│")[1].strip() for line in lines if line.startswith("│")]
+    assert rows == ["count[size=1000]", "count[size=100000]"] and max(map(len, lines)) <= 80
+
+
 def test_plan_json_explains_choice_and_total(project: Project) -> None:
     project.write(HELLO)
     done = project.bh("plan", "--json")
