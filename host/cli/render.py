@@ -35,8 +35,9 @@ def show_plan(plan: Plan, console: Console | None = None) -> None:
     table = Table(title=f"Plan: {len(plan.jobs)} job(s) from {plan.job_file}", title_justify="left")
     # One line per job: only the free text wraps; a terminal too narrow even then cuts with "…".
     for column in ("job", "provider", "offer", "est. cost"):
-        justify = "right" if column == "est. cost" else "left"
-        table.add_column(column, justify=justify, no_wrap=True, overflow="ellipsis")
+        table.add_column(
+            column, justify="right" if column == "est. cost" else "left", no_wrap=True, overflow="ellipsis"
+        )
     table.add_column("runner-up and why", overflow="fold")
     for job in plan.jobs:
         fields = job_fields(job, plan.currency)
