@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 from rich.console import Console
 
-from benchhub.host.cli.render import ProgressDisplay
+from benchhub.host.cli.render import PipeConsole, ProgressDisplay
 from benchhub.host.executor.events import Event
 
 
@@ -25,3 +27,13 @@ def test_provider_status_messages_are_shown_per_job() -> None:
         Event("job.status", {"run": "1", "job": "sort[size=10]", "status": "preparing", "message": ""}),
     )
     assert lines == [f"· sort[size=10]: running — {metrics}", "· sort[size=10]: preparing"]
+
+
+def test_into_a_pipe_a_long_line_stays_one_line() -> None:
+    out = io.StringIO()
+    console = PipeConsole(file=out, width=80, color_system=None)
+    message = "pid 42 in /tmp/" + "d" * 100 + "; resource metrics: cgroup-v2"
+    fields = {"run": "1", "job": "sort[size=10]", "status": "running", "message": message}
+    with ProgressDisplay(1, console) as display:
+        display(Event("job.status", fields))
+    assert out.getvalue().splitlines() == [f"· sort[size=10]: running — {message}"]

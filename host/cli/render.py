@@ -20,7 +20,13 @@ from benchhub.host.planning.model import Plan
 class PipeConsole(Console):
     """A rich Console that, when the reader of its output goes away, goes quiet and raises
     BrokenPipeError (rich's own choice is SystemExit(1), even in a worker thread): `bh` then stops
-    the run cleanly and exits 141."""
+    the run cleanly and exits 141. Into a file or pipe (a CI log) it does not wrap lines: rich
+    would cut them at 80 columns, and a log line is one line to grep."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        if not self.is_terminal:
+            self.soft_wrap = True
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
