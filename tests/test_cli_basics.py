@@ -106,6 +106,17 @@ def test_plan_table_keeps_each_job_on_one_line_on_an_80_column_terminal(project:
     assert rows == ["count[size=1000]", "count[size=100000]"] and max(map(len, lines)) <= 80
 
 
+def test_tables_into_a_pipe_are_neither_wrapped_nor_cut(project: Project) -> None:
+    name = "a_job_with_a_name_long_enough_to_fill_most_of_an_eighty_column_line"
+    project.write(f'job "{name}" {{\n  command = ["true"]\n}}\n')
+    assert project.apply_json()[0] == 0
+    env = {k: v for k, v in project.env.items() if k != "COLUMNS"}
+    done = subprocess.run([*BH, "status", "1"], cwd=project.root, env=env, capture_output=True, text=True,
+                          timeout=60)
+    (row,) = [line for line in done.stdout.splitlines() if name in line]
+    assert "passed" in row and "local" in row and len(row) > 80
+
+
 def test_plan_json_explains_choice_and_total(project: Project) -> None:
     project.write(HELLO)
     done = project.bh("plan", "--json")

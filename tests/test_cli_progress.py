@@ -6,7 +6,8 @@ import io
 
 from rich.console import Console
 
-from benchhub.host.cli.render import PipeConsole, ProgressDisplay
+from benchhub.host.cli.console import PipeConsole
+from benchhub.host.cli.render import ProgressDisplay
 from benchhub.host.executor.events import Event
 
 

@@ -23,9 +23,9 @@ from benchhub.host.results.render import Format, comparison_table, format_compar
 def print_comparison(comparison: Comparison, fmt: Format) -> None:
     """On a terminal a table keeps its colours; anything else is plain text."""
     if fmt == "table" and sys.stdout.isatty():
-        from rich.console import Console
+        from benchhub.host.cli.console import PipeConsole
 
-        Console().print(comparison_table(comparison))
+        PipeConsole().print(comparison_table(comparison))
     else:
         click.echo(format_comparison(comparison, fmt), nl=False)
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from benchhub.host.cli.console import PipeConsole, table
 from benchhub.host.errors import BenchHubError
 from benchhub.host.state import Job, Run, State, default_state_path
 
@@ -34,7 +34,7 @@ def print_results(results: RunResults, fmt: ResultsFormat) -> None:
     from benchhub.host.results.listing import format_results, results_table
 
     if fmt == "table" and sys.stdout.isatty():
-        Console().print(results_table(results))
+        PipeConsole().print(results_table(results))
         return
     text = format_results(results, fmt)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -63,13 +63,15 @@ def show_status(run_id: int | None, *, as_json: bool) -> None:
             )
         )
         return
-    console = Console()
+    console = PipeConsole()
     _runs_table([run], console)
-    table = Table(title="Jobs", title_justify="left")
-    for column in ("job", "attempt", "status", "exit", "provider", "offer", "wall s", "cost", "error"):
-        table.add_column(column, overflow="fold")
+    jobs_table = table(
+        "Jobs",
+        ("job", "attempt", "status", "exit", "provider", "offer", "wall s", "cost", "error"),
+        right=("attempt", "exit", "wall s", "cost"),
+    )
     for job in jobs:
-        table.add_row(
+        jobs_table.add_row(
             escape(job.job_id),
             str(job.attempt),
             job.status,
@@ -80,24 +82,23 @@ def show_status(run_id: int | None, *, as_json: bool) -> None:
             _show(job.actual_cost, "{:.6f}"),
             _show(job.error),
         )
-    console.print(table)
-    table = Table(title="Allocations", title_justify="left")
-    for column in ("id", "provider", "offer", "state", "provider id", "error"):
-        table.add_column(column, overflow="fold")
+    console.print(jobs_table)
+    allocations_table = table(
+        "Allocations", ("id", "provider", "offer", "state", "provider id", "error"), right=("id",)
+    )
     for a in allocations:
-        table.add_row(
+        allocations_table.add_row(
             str(a.id), a.provider, a.offer_id, a.state, _show(a.provider_allocation_id), _show(a.error)
         )
-    console.print(table)
+    console.print(allocations_table)
 
 
 def _runs_table(runs: list[Run], console: Console | None = None) -> None:
-    table = Table(title="Runs", title_justify="left")
-    for column in ("run", "started", "status", "passed", "failed", "skipped", "job file", "ref", "cost"):
-        table.add_column(column)
+    columns = ("run", "started", "status", "passed", "failed", "skipped", "job file", "ref", "cost")
+    shown = table("Runs", columns, right=("run", "passed", "failed", "skipped", "cost"))
     for r in runs:
         cost = f"{r.actual_cost:.6f} {r.currency or ''}" if r.actual_cost is not None else "-"
-        table.add_row(
+        shown.add_row(
             str(r.id),
             time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created)),
             r.status,
@@ -108,7 +109,7 @@ def _runs_table(runs: list[Run], console: Console | None = None) -> None:
             r.ref or "-",
             cost,
         )
-    (console or Console()).print(table)
+    (console or PipeConsole()).print(shown)
 
 
 def _show(value: object, fmt: str = "{}") -> str:

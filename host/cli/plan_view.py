@@ -14,9 +14,10 @@ def show_plan(plan: Plan, *, as_json: bool, to_stderr: bool = False) -> None:
     if as_json:
         JsonLinesSink(sys.stderr if to_stderr else sys.stdout)(plan_event(plan))
         return
-    from benchhub.host.cli import render
+    from benchhub.host.cli.console import PipeConsole
+    from benchhub.host.cli.render import show_plan as show_table
 
-    render.show_plan(plan, render.PipeConsole(stderr=to_stderr))
+    show_table(plan, PipeConsole(stderr=to_stderr))
 
 
 def plan_event(plan: Plan) -> Event:

@@ -6,10 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from benchhub.host.cli.console import PipeConsole, table
 from benchhub.host.errors import BenchHubError
 from benchhub.host.plugin import Discovered, discover, find, launch
 from benchhub.host.plugin.lockfile import LOCK_FILE, Lock, locked_entry
@@ -48,20 +47,21 @@ def probe_all(found: list[Discovered], project: Path, timeout: float = PROBE_TIM
 def show_providers() -> None:
     project = Path.cwd()
     found = discover(project)
-    console = Console()
+    console = PipeConsole()
     if not found:
-        console.print("No bh-provider-* executables found (.bh/providers/, $BH_PLUGIN_PATH, $PATH).")
+        console.print(
+            "No bh-provider-* executables found (.bh/providers/, $BH_PLUGIN_PATH, beside bh, $PATH)."
+        )
         return
     lock = Lock.load(project)
-    table = Table(title="Providers", title_justify="left")
-    for column in ("name", "version", "protocol", "found in", "executable", LOCK_FILE):
-        table.add_column(column, overflow="fold")
+    columns = ("name", "version", "protocol", "found in", "executable", LOCK_FILE)
+    shown = table("Providers", columns)
     problems = []
     for probed in probe_all(found, project):
         provider, schema = probed.found, probed.schema
         if schema is None:
             problems.append(f"[red]{escape(provider.name)}:[/] {escape(probed.error)}")
-        table.add_row(
+        shown.add_row(
             escape(provider.name),
             escape(schema.version) if schema else "[red]error[/]",
             str(schema.protocol_version) if schema else "-",
@@ -69,7 +69,7 @@ def show_providers() -> None:
             escape(str(provider.path)),
             lock.status(provider),
         )
-    console.print(table)
+    console.print(shown)
     for problem in problems:
         console.print(problem)
 
@@ -77,7 +77,7 @@ def show_providers() -> None:
 def show_schema(name: str) -> None:
     with launch(name, Path.cwd()) as client:
         schema = client.get_schema()
-    console = Console()
+    console = PipeConsole()
     caps = schema.capabilities
     runtimes = ", ".join(
         pb.Capabilities.Runtime.Name(r).removeprefix("RUNTIME_").lower() for r in caps.runtimes
@@ -87,18 +87,17 @@ def show_schema(name: str) -> None:
         f"runtimes: {runtimes or '-'}; spot: {caps.spot}; multi-node: {caps.multi_node}; "
         f"packing: {caps.packing}; regions: {', '.join(caps.regions) or '-'}"
     )
-    table = Table(title="Configuration", title_justify="left")
-    for column in ("attribute", "type", "required", "sensitive", "description"):
-        table.add_column(column, overflow="fold")
+    columns = ("attribute", "type", "required", "sensitive", "description")
+    shown = table("Configuration", columns)
     for attr in schema.config:
-        table.add_row(
+        shown.add_row(
             attr.name,
             pb.Attribute.Type.Name(attr.type).removeprefix("TYPE_").lower(),
             "yes" if attr.required else "",
             "yes" if attr.sensitive else "",
             attr.description,
         )
-    console.print(table)
+    console.print(shown)
 
 
 def write_lock(job_file: Path) -> list[str]:

@@ -9,28 +9,12 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
+from benchhub.host.cli.console import PipeConsole, table
 from benchhub.host.cli.plan_view import job_fields
 from benchhub.host.executor.events import Event
 from benchhub.host.planning.model import Plan
-
-
-class PipeConsole(Console):
-    """A rich Console that, when the reader of its output goes away, goes quiet and raises
-    BrokenPipeError (rich's own choice is SystemExit(1), even in a worker thread): `bh` then stops
-    the run cleanly and exits 141. Into a file or pipe (a CI log) it does not wrap lines: rich
-    would cut them at 80 columns, and a log line is one line to grep."""
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        if not self.is_terminal:
-            self.soft_wrap = True
-
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        raise BrokenPipeError
 
 
 def show_plan(plan: Plan, console: Console | None = None) -> None:
@@ -38,13 +22,9 @@ def show_plan(plan: Plan, console: Console | None = None) -> None:
     if not plan.jobs:
         console.print("No jobs to run.")
         return
-    table = Table(title=f"Plan: {len(plan.jobs)} job(s) from {plan.job_file}", title_justify="left")
-    # One line per job: only the free text wraps; a terminal too narrow even then cuts with "…".
-    for column in ("job", "provider", "offer", "est. cost"):
-        table.add_column(
-            column, justify="right" if column == "est. cost" else "left", no_wrap=True, overflow="ellipsis"
-        )
-    table.add_column("runner-up and why", overflow="fold")
+    title = f"Plan: {len(plan.jobs)} job(s) from {plan.job_file}"
+    columns = ("job", "provider", "offer", "est. cost", "runner-up and why")
+    shown = table(title, columns, one_line=columns[:-1], right=("est. cost",))  # the "why" wraps
     for job in plan.jobs:
         fields = job_fields(job, plan.currency)
         offer = " ".join(str(fields[k]) for k in ("instance_type", "region") if fields[k]) or str(
@@ -55,14 +35,14 @@ def show_plan(plan: Plan, console: Console | None = None) -> None:
         if fields["nodes"] > 1:
             offer += f" x {fields['nodes']} nodes"
         runner_up = fields["runner_up"]
-        table.add_row(
+        shown.add_row(
             escape(job.id),
             str(fields["provider"]),
             offer,
             _money(fields["estimated_cost"], plan.currency),
             escape(f"{runner_up['provider']}/{runner_up['offer']}: {runner_up['why']}") if runner_up else "-",
         )
-    console.print(table)
+    console.print(shown)
     budget = f" (budget {_money(plan.budget, plan.currency)})" if plan.budget is not None else ""
     console.print(f"Estimated total: [bold]{_money(plan.total_cost, plan.currency)}[/]{budget}")
     for warning in plan.warnings:

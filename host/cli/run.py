@@ -50,7 +50,8 @@ def run_plan(
                 guard = OutputGuard(JsonLinesSink(sys.stderr if to_stderr else sys.stdout))
                 result = _execute(plan, session, recorder, guard, run_id, workdir, width)
             else:
-                from benchhub.host.cli.render import PipeConsole, ProgressDisplay
+                from benchhub.host.cli.console import PipeConsole
+                from benchhub.host.cli.render import ProgressDisplay
 
                 with ProgressDisplay(len(plan.jobs), PipeConsole(stderr=to_stderr)) as display:
                     guard = OutputGuard(display)
