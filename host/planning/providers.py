@@ -113,7 +113,7 @@ class ProviderSession:
             raise ProviderConfigError("; ".join(problems))
 
     def _connect(self, name: str, config: Mapping[str, Any]) -> str:
-        from benchhub.host.plugin.lockfile import LockMismatchError
+        from benchhub.host.plugin.lockfile import Lock, LockMismatchError
         from benchhub.proto.provider.v1 import provider_pb2 as pb
 
         try:
@@ -125,7 +125,11 @@ class ProviderSession:
             return ""
         try:
             schema = client.get_schema()
+            Lock.load(self.project_dir).verify_schema(name, schema)
             diagnostics = client.configure(config)
+        except LockMismatchError:
+            client.close()
+            raise
         except BenchHubError as exc:
             client.close()
             self.failed[name] = str(exc)

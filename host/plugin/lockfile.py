@@ -19,7 +19,9 @@ The file looks like::
     }
 
 The sha256 is of the executable file itself; for a Python console script that is the small launcher
-script, so it pins which program is run, not the installed package's code.
+script, so it pins which program is run, not the installed package's code. That is why the version and
+protocol a provider reports are checked too, once it started (`verify_schema`): an upgraded package
+reports its new version.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from benchhub.proto.provider.v1 import provider_pb2 as pb
 
 LOCK_FILE = ".bh.lock.hcl"
+UPDATE_HINT = "if you changed it on purpose, run `bh providers lock` to update the lock file"
 HEADER = "# Written by `bh providers lock`: the providers this project was planned with. Commit it.\n\n"
 
 
@@ -94,9 +97,18 @@ class Lock:
         if actual != locked.sha256:
             raise LockMismatchError(
                 f"provider {found.name}: {found.path} has sha256 {actual}, but {self.path.name} locks "
-                f"{locked.sha256} (version {locked.version}); if you changed it on purpose, run "
-                "`bh providers lock` to update the lock file"
+                f"{locked.sha256} (version {locked.version}); {UPDATE_HINT}"
             )
+
+    def verify_schema(self, name: str, schema: pb.GetSchemaResponse) -> None:
+        """Refuse a locked provider that reports another version or protocol than the lock's."""
+        locked = self.providers.get(name)
+        if locked is None or (schema.version, schema.protocol_version) == (locked.version, locked.protocol):
+            return
+        raise LockMismatchError(
+            f"provider {name}: reports version {schema.version} (protocol {schema.protocol_version}), "
+            f"but {self.path.name} locks version {locked.version} (protocol {locked.protocol}); {UPDATE_HINT}"
+        )
 
     def record(self, entry: LockedProvider) -> None:
         self.providers[entry.name] = entry
