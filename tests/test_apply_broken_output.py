@@ -93,3 +93,28 @@ def test_the_hello_example_cut_after_any_line_exits_141_at_once(tmp_path: Path) 
         bh.wait(timeout=15)
         assert bh.returncode == 141, (lines_read, bh.stderr.read())
         bh.stderr.close()
+
+
+@pytest.mark.timeout(60)
+def test_a_reader_leaving_during_a_long_job_stops_it_at_once(
+    tmp_path: Path, wait_gone: Callable[..., bool]
+) -> None:
+    """No event comes while the job sleeps: the pipe itself tells bh that its reader left."""
+    project = Project(tmp_path)
+    command = f"echo $$ > {tmp_path}/long.pid; exec sleep 60"
+    project.write(f'job "long" {{\n  command = ["sh", "-c", "{command}"]\n}}\n')
+    bh = project.start("apply", "--auto-approve", "--json")
+    assert bh.stdout is not None and bh.stderr is not None
+    while json.loads(bh.stdout.readline())["event"] != "job.started":
+        pass
+    while not (tmp_path / "long.pid").is_file():
+        time.sleep(0.05)
+    bh.stdout.close()
+    closed = time.monotonic()
+    bh.wait(timeout=30)
+    assert bh.returncode == 141, bh.stderr.read()
+    assert time.monotonic() - closed < 5
+    assert wait_gone(int((tmp_path / "long.pid").read_text()), 10), "the job is still running"
+    status = json.loads(project.bh("status", "1", "--json").stdout)
+    assert status["run"]["status"] == "interrupted"
+    assert {a["state"] for a in status["allocations"]} == {"released"}

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TextIO
 
 from benchhub.host.cli import EXIT_OUTPUT_CLOSED
 from benchhub.host.executor.allocator import TAG_PROJECT
@@ -45,17 +46,18 @@ def run_plan(
         recorder = StateRecorder(state, run_id)
         workdir = state_path.parent / "runs" / str(run_id)
         width = parallelism or plan.parallelism
+        output = sys.stderr if to_stderr else sys.stdout
         try:
             if as_json:
-                guard = OutputGuard(JsonLinesSink(sys.stderr if to_stderr else sys.stdout))
-                result = _execute(plan, session, recorder, guard, run_id, workdir, width)
+                guard = OutputGuard(JsonLinesSink(output))
+                result = _execute(plan, session, recorder, guard, output, run_id, workdir, width)
             else:
                 from benchhub.host.cli.console import PipeConsole
                 from benchhub.host.cli.render import ProgressDisplay
 
                 with ProgressDisplay(len(plan.jobs), PipeConsole(stderr=to_stderr)) as display:
                     guard = OutputGuard(display)
-                    result = _execute(plan, session, recorder, guard, run_id, workdir, width)
+                    result = _execute(plan, session, recorder, guard, output, run_id, workdir, width)
         except KeyboardInterrupt:  # before the executor took over Ctrl-C: nothing was allocated yet
             state.finish_run(run_id, "interrupted")
             raise
@@ -68,6 +70,7 @@ def _execute(
     session: ProviderSession,
     recorder: StateRecorder,
     guard: OutputGuard,
+    output: TextIO,
     run_id: int,
     workdir: Path,
     parallelism: int,
@@ -84,6 +87,7 @@ def _execute(
         extra_tags={TAG_PROJECT: project_tag(Path.cwd())},
     )
     guard.when_closed(executor.cancel)  # nobody reads any more: stop like on Ctrl-C
+    guard.watch(output)
     previous = signal.signal(signal.SIGINT, _first_cancels_second_forces(executor))
     gc.freeze()  # what startup made lives until exit: later collections need not walk it
     gc.enable()  # a run is long enough for cycles to matter

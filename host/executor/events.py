@@ -30,11 +30,15 @@ Numbers are JSON numbers, absent values are null.
 When the reader of the stream goes away (`bh apply --json | head -5`), `bh` stops writing, treats it
 as an interrupt (running jobs cancelled, every allocation released, the run marked interrupted) and
 exits 141, the status a shell reports for a program ended by SIGPIPE (as `git log | head` does).
+Into a pipe this happens as soon as the reader is gone, not at the next event.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import select
+import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,16 +88,36 @@ class JsonLinesSink:
 
 
 class OutputGuard:
-    """Stops writing once the reader of the output is gone: the first BrokenPipeError marks the
-    output closed, drops every later event and calls the `when_closed` callbacks once."""
+    """Stops writing once the reader of the output is gone: the first BrokenPipeError (or, with
+    `watch`, the pipe reporting that its reader left) marks the output closed, drops every later
+    event and calls the `when_closed` callbacks once."""
 
     def __init__(self, sink: EventSink) -> None:
         self._sink = sink
         self._callbacks: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
         self.closed = False
 
     def when_closed(self, callback: Callable[[], None]) -> None:
         self._callbacks.append(callback)
+
+    def watch(self, output: TextIO) -> None:
+        """When `output` is a pipe, notice its reader leaving at once (a pipe's write end reports an
+        error then), rather than at the next event, which may be a long job away."""
+        try:
+            fd = output.fileno()
+            is_pipe = stat.S_ISFIFO(os.fstat(fd).st_mode)
+        except (OSError, ValueError):  # not a real file (a test's buffer)
+            return
+        if is_pipe:
+            poller = select.poll()
+            poller.register(fd, select.POLLERR)
+            threading.Thread(target=self._wait_for_reader_gone, args=(poller,), daemon=True).start()
+
+    def _wait_for_reader_gone(self, poller: select.poll) -> None:
+        while not self.closed:
+            if poller.poll(1000):
+                self._close()
 
     def __call__(self, event: Event) -> None:
         if self.closed:
@@ -101,6 +125,12 @@ class OutputGuard:
         try:
             self._sink(event)
         except BrokenPipeError:
+            self._close()
+
+    def _close(self) -> None:
+        with self._lock:
+            if self.closed:
+                return
             self.closed = True
-            for callback in self._callbacks:
-                callback()
+        for callback in self._callbacks:
+            callback()
