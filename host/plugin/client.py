@@ -182,6 +182,7 @@ class ProviderClient:
         self._closed = True
         if self.process is not None:
             self.process.stop(shutdown=self._shutdown)
+            self._stdio.join(GRACE_SECONDS / 2)  # the stream ends with the plugin: forward all it sent
         self.connection.close()
 
     def __enter__(self) -> ProviderClient:

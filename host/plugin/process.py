@@ -31,6 +31,7 @@ class PluginProcess:
     def __init__(self, executable: str, name: str, output: PluginOutput) -> None:
         self.executable, self.name, self.output = executable, name, output
         self.popen: subprocess.Popen[bytes] | None = None
+        self._stdout: threading.Thread | None = None
         self._stderr: threading.Thread | None = None
         self._lock = threading.Lock()
 
@@ -63,9 +64,10 @@ class PluginProcess:
         assert self.popen.stdout is not None and self.popen.stderr is not None
         self._stderr = self.output.pump(self.popen.stderr, stderr=True)
         first_line: queue.Queue[str | None] = queue.Queue(1)
-        threading.Thread(
+        self._stdout = threading.Thread(
             target=self._read_stdout, args=(first_line,), name=f"{self.name}-stdout", daemon=True
-        ).start()
+        )
+        self._stdout.start()
         try:
             line = first_line.get(timeout=handshake_timeout)
         except queue.Empty:
@@ -126,6 +128,9 @@ class PluginProcess:
                 _wait(popen, GRACE_SECONDS)
             signal_group(popen.pid, signal.SIGKILL)  # anything the plugin left behind in its group
             _live.discard(self)
+        for reader in (self._stdout, self._stderr):  # what it wrote last reaches the log before we return
+            if reader is not None and reader is not threading.current_thread():
+                reader.join(GRACE_SECONDS / 2)
 
     def _read_stdout(self, first_line: queue.Queue[str | None]) -> None:
         assert self.popen is not None and self.popen.stdout is not None
