@@ -6,6 +6,7 @@ pickled nodes in the user's cache directory (`$XDG_CACHE_HOME/benchhub/jobfiles`
 `~/.cache`), keyed by everything the nodes depend on: the file's name and text, the reader's source,
 and python-hcl2's grammar and version. A file with errors is never cached, so its errors are
 reported in full each time. A cache that cannot be read or written is skipped: it only saves time.
+Pickle is fine here: the cache directory is the user's own, like the job file it stands for.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def parse(text: str, file: str, problems: Problems) -> Block | None:
     entry = cache_dir() / f"{_key(text, file)}.pickle"
     try:
         cached = pickle.loads(entry.read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+    except Exception:  # missing, or damaged in any way: parse again (a cache must never break bh)
         cached = None
     if isinstance(cached, Block):
         return cached
