@@ -69,7 +69,7 @@ class ProviderSession:
         self.connected: dict[str, Connected] = {}
         self.failed: dict[str, str] = {}
         self._pool = ThreadPoolExecutor(8, thread_name_prefix="bh-launch")
-        self._launching: dict[str, Future[ProviderClient]] = {}
+        self._launching: dict[str, Future[Connected]] = {}
 
     def __enter__(self) -> ProviderSession:
         return self
@@ -90,17 +90,25 @@ class ProviderSession:
         for event in running:
             event.wait(HANDSHAKE_TIMEOUT_SECONDS)  # bounded all the same: `start` reports a hung launch
 
-    def _launch(self, name: str, running: threading.Event) -> ProviderClient:
-        """Launch provider `name`, after checking its executable against the lock file; `running`
-        is set once its process runs or the launch failed."""
+    def _launch(self, name: str, running: threading.Event) -> Connected:
+        """Launch provider `name` and read its schema, checking both its executable and the version
+        it reports against the lock file; `running` is set once its process runs or the launch failed."""
         from benchhub.host.plugin import find, launch
         from benchhub.host.plugin.lockfile import Lock
 
         try:
-            Lock.load(self.project_dir).verify(find(name, self.project_dir))
-            return launch(name, self.project_dir, started=running.set)
+            lock = Lock.load(self.project_dir)
+            lock.verify(find(name, self.project_dir))
+            client = launch(name, self.project_dir, started=running.set)
         finally:
             running.set()
+        try:
+            schema = client.get_schema()
+            lock.verify_schema(name, schema)
+        except BenchHubError:
+            client.close()
+            raise
+        return Connected(client, schema)
 
     def start(self, configs: Mapping[str, Mapping[str, Any]]) -> None:
         """Launch (unless prelaunched) and Configure each provider; one that cannot start is
@@ -113,28 +121,23 @@ class ProviderSession:
             raise ProviderConfigError("; ".join(problems))
 
     def _connect(self, name: str, config: Mapping[str, Any]) -> str:
-        from benchhub.host.plugin.lockfile import Lock, LockMismatchError
+        from benchhub.host.plugin.lockfile import LockMismatchError
         from benchhub.proto.provider.v1 import provider_pb2 as pb
 
         try:
-            client = self._launching.pop(name).result()
+            connected = self._launching.pop(name).result()
         except LockMismatchError:
             raise  # never run a provider other than the locked one
         except BenchHubError as exc:
             self.failed[name] = str(exc)
             return ""
         try:
-            schema = client.get_schema()
-            Lock.load(self.project_dir).verify_schema(name, schema)
-            diagnostics = client.configure(config)
-        except LockMismatchError:
-            client.close()
-            raise
+            diagnostics = connected.client.configure(config)
         except BenchHubError as exc:
-            client.close()
+            connected.client.close()
             self.failed[name] = str(exc)
             return ""
-        self.connected[name] = Connected(client, schema)
+        self.connected[name] = connected
         errors = [d for d in diagnostics if d.severity == pb.Diagnostic.SEVERITY_ERROR]
         return "; ".join(_diagnostic(name, d) for d in errors)
 
@@ -149,7 +152,7 @@ class ProviderSession:
         clients = [c.client for c in self.connected.values()]
         for future in self._launching.values():
             with contextlib.suppress(BenchHubError):  # one that never started (or was refused)
-                clients.append(future.result())
+                clients.append(future.result().client)
         self.connected.clear()
         self._launching.clear()
         list(self._pool.map(lambda client: client.close(), clients))
